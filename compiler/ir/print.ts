@@ -1,0 +1,45 @@
+import type { AttrValue, Graph, Value } from "./graph.js";
+import { describeInitializer } from "./initializer.js";
+import { formatType } from "./types.js";
+
+/**
+ * The graph as stable text: values renumbered %0, %1, … in node order, attributes sorted, one line
+ * per node with its scope. Used by `tfc explain` and as the golden output of pass tests.
+ */
+export function printGraph(graph: Graph): string {
+  const names = new Map<Value, string>();
+  for (const v of graph.inputs) names.set(v, `%${v.name}`);
+  for (const p of graph.params) names.set(p.value, `%${p.name}`);
+  let counter = 0;
+  for (const node of graph.nodes) for (const out of node.outputs) names.set(out, `%${counter++}`);
+  const ref = (v: Value) => names.get(v) ?? `%?${v.id}`;
+
+  const lines: string[] = [`graph ${graph.name} {`];
+  for (const v of graph.inputs) lines.push(`  input ${ref(v)}: ${formatType(v.type)}`);
+  for (const p of graph.params) {
+    const kind = p.trainable ? "param" : "const";
+    lines.push(`  ${kind} ${ref(p.value)}: ${formatType(p.value.type)} = ${describeInitializer(p.init)}`);
+  }
+  let scope: string | undefined;
+  for (const node of graph.nodes) {
+    if (node.scope !== scope) {
+      scope = node.scope;
+      lines.push(`  // ${scope || "(top)"}`);
+    }
+    const results = node.outputs.map((o) => `${ref(o)}: ${formatType(o.type)}`).join(", ");
+    const attrs = Object.keys(node.attrs)
+      .sort()
+      .map((k) => `${k}=${formatAttr(node.attrs[k])}`);
+    const attrText = attrs.length > 0 ? ` {${attrs.join(", ")}}` : "";
+    lines.push(`  ${results} = ${node.op}(${node.inputs.map(ref).join(", ")})${attrText}`);
+  }
+  for (const out of graph.outputs) lines.push(`  output ${out.name} = ${ref(out.value)}`);
+  lines.push("}");
+  return lines.join("\n") + "\n";
+}
+
+function formatAttr(v: AttrValue): string {
+  if (Array.isArray(v)) return `[${v.join(",")}]`;
+  if (typeof v === "string") return JSON.stringify(v);
+  return String(v);
+}

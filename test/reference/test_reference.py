@@ -33,6 +33,16 @@ from torch_model import ReferenceLoadError, ReferenceModel, load_from_onnx  # no
 PY = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 REPO = os.path.dirname(os.path.dirname(HERE))
 
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json(obj, path):
+    with open(path, "w") as f:
+        json.dump(obj, f)
+
 # ---------------------------------------------------------------------------------------------
 # Configs
 
@@ -451,12 +461,12 @@ class Cli(TempDirCase):
 
         self.run_py(os.path.join(HERE, "run_reference.py"), "--config", t("f.json"), "--onnx", t("f.onnx"),
                     "--inputs", t("in.json"), "--out", t("ref.json"))
-        ref = json.load(open(t("ref.json")))
+        ref = read_json(t("ref.json"))
         self.assertEqual(list(ref["outputs"]), ["hidden_states", "logits"])
         self.assertEqual(ref["unused_initializers"], [])  # the fixture's initializers are exactly the doc's
 
-        c = json.load(open(t("f.json")))
-        ids = np.array(json.load(open(t("in.json")))["input_ids"])
+        c = read_json(t("f.json"))
+        ids = np.array(read_json(t("in.json"))["input_ids"])
         want = np_forward(c, torch_model.read_initializers(t("f.onnx")), ids)
         got = {k: np.array(v["data"]).reshape(v["shape"]) for k, v in ref["outputs"].items()}
         assert_close(self, got, want, 1e-5, "fixture reference vs numpy")
@@ -467,7 +477,7 @@ class Cli(TempDirCase):
             r = subprocess.run(["node", os.path.join(HERE, "run_ort.mjs"), t("f.onnx"), t("in.json"), t("ort.json")],
                                capture_output=True, text=True, timeout=120)
             self.assertEqual(r.returncode, 0, r.stderr)
-            ort = json.load(open(t("ort.json")))["outputs"]
+            ort = read_json(t("ort.json"))["outputs"]
             got = {k: np.array(v["data"]).reshape(v["shape"]) for k, v in ort.items()}
             assert_close(self, got, want, 1e-5, "fixture onnxruntime vs numpy")
 
@@ -492,12 +502,12 @@ class Cli(TempDirCase):
         w = random_weights(c, seed=5)
         t = lambda n: os.path.join(self.tmp, n)  # noqa: E731
         save_initializers(w, t("m.onnx"))
-        json.dump(c, open(t("c.json"), "w"))
+        write_json(c, t("c.json"))
         ids, tt = [[1, 2, 3, 4], [5, 6, 7, 8]], [[0, 0, 1, 1], [1, 1, 0, 0]]
-        json.dump({"input_ids": ids, "token_type_ids": tt}, open(t("in.json"), "w"))
+        write_json({"input_ids": ids, "token_type_ids": tt}, t("in.json"))
         run_reference.main(["--config", t("c.json"), "--onnx", t("m.onnx"), "--inputs", t("in.json"),
                             "--out", t("o.json"), "--float64"])
-        out = json.load(open(t("o.json")))["outputs"]
+        out = read_json(t("o.json"))["outputs"]
         want = np_forward(c, w, np.array(ids), np.array(tt))
         got = {k: np.array(v["data"]).reshape(v["shape"]) for k, v in out.items()}
         assert_close(self, got, want, 1e-10, "run_reference --float64")

@@ -1,0 +1,2 @@
+export { lowerModel } from "./lower.js";
+export { rotaryTable, sinusoidalTable } from "./tables.js";

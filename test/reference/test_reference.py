@@ -79,7 +79,7 @@ CONFIGS = {
                                     output={"kind": "none"}),
     "decoder_sinusoidal_post": cfg(norm={"kind": "layernorm", "placement": "post", "eps": 1e-5},
                                    position={"kind": "sinusoidal"}, ffn={"size": 24, "activation": "geglu"}),
-    # head_dim * heads != width, no positions, rmsnorm post (embed.norm is still a LayerNorm).
+    # head_dim * heads != width, no positions, rmsnorm post (embed.norm is an RMSNorm too).
     "odd_shapes": cfg(width=12, heads=3, kvHeads=3, headDim=5, layers=3, position={"kind": "none"},
                       norm={"kind": "rmsnorm", "placement": "post", "eps": 1e-5}, output={"kind": "pooler"}),
     "zero_layers": cfg(layers=0, output={"kind": "lm", "tied": False}),
@@ -99,7 +99,9 @@ def doc_shapes(c):
     if c["tokenTypes"] > 0:
         s["embed.token_types"] = (c["tokenTypes"], W)
     if post:
-        s["embed.norm.weight"] = s["embed.norm.bias"] = (W,)
+        s["embed.norm.weight"] = (W,)
+        if c["norm"]["kind"] == "layernorm":
+            s["embed.norm.bias"] = (W,)
     for L in range(c["layers"]):
         p = f"layers.{L}"
         for part, shape in (("q", (W, H * D)), ("k", (W, KV * D)), ("v", (W, KV * D)), ("o", (H * D, W))):
@@ -261,7 +263,7 @@ def np_forward(c, w, ids, tt=None):
     if c["tokenTypes"] > 0:
         h = h + w["embed.token_types"][tt if tt is not None else np.zeros_like(ids)]
     if not pre:
-        h = np_layernorm(h, w["embed.norm.weight"], w["embed.norm.bias"], eps)
+        h = norm(h, "embed.norm")
     for L in range(c["layers"]):
         p = f"layers.{L}"
         for b in range(B):

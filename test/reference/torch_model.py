@@ -223,8 +223,8 @@ class ReferenceModel(nn.Module):
         self.tokens = nn.Embedding(c["vocab"], w)
         self.positions = nn.Embedding(c["context"], w) if pos == "learned" else None
         self.token_types = nn.Embedding(c["tokenTypes"], w) if c["tokenTypes"] > 0 else None
-        # BERT's embedding LayerNorm: the doc says LayerNorm here even when norm.kind is rmsnorm.
-        self.embed_norm = nn.LayerNorm(w, eps=c["norm"]["eps"]) if not self.pre else None
+        # BERT's embedding norm, of the configured kind (LayerNorm for BERT itself).
+        self.embed_norm = make_norm(c["norm"]["kind"], w, c["norm"]["eps"]) if not self.pre else None
         self.layers = nn.ModuleList(Layer(c) for _ in range(c["layers"]))
         self.final_norm = make_norm(c["norm"]["kind"], w, c["norm"]["eps"]) if self.pre else None
 

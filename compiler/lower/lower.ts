@@ -17,6 +17,8 @@ export function lowerModel(spec: ModelSpec): Graph {
     kind: spec.kind,
     dimBounds: { seq: spec.context },
     context: spec.context,
+    vocab: spec.vocab,
+    tokenTypes: spec.tokenTypes,
     seed: spec.weights.seed,
   });
   const seed = spec.weights.seed;

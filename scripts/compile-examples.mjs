@@ -1,0 +1,13 @@
+// The main job on the bundled examples: compile each full-size example, then run it once in ONNX Runtime.
+// (The tiny-* examples are test fixtures; llama-7b.tfx is a spec for plan-only use and is not emitted.)
+import { execFileSync } from "node:child_process";
+
+const cli = "dist/cli/main.js";
+const examples = ["bert-base", "gpt2-small", "llama-style"];
+for (const name of examples) {
+  const onnx = `out/${name}.onnx`;
+  execFileSync(process.execPath, [cli, "compile", `examples/${name}.tfx`, "-o", onnx, "--plan", `out/${name}.plan.json`], { stdio: "inherit" });
+  execFileSync(process.execPath, [cli, "run", onnx, "--seq", "128", "--runs", "3"], { stdio: "inherit" });
+}
+execFileSync(process.execPath, [cli, "explain", "examples/llama-7b.tfx"], { stdio: ["ignore", "ignore", "inherit"] });
+console.log("\nexamples/llama-7b.tfx: checked and lowered to IR without allocating its weights (`tfc explain` / `tfc check`).");

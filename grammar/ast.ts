@@ -211,11 +211,21 @@ export interface ImportDeclaration {
 
 export type TopLevelItem = ModelDeclaration | LetDeclaration | ImportDeclaration;
 
+/** A line or block comment, kept so the formatter can put comments back. Not part of `AstNode`. */
+export interface Comment {
+  readonly kind: "Comment";
+  /** The comment as written, delimiters included. */
+  readonly text: string;
+  readonly span: Span;
+}
+
 export interface SourceFile {
   readonly kind: "SourceFile";
   readonly file: string;
   readonly items: readonly TopLevelItem[];
   readonly span: Span;
+  /** The file's comments in source order (set by `parse`; optional for ASTs built in code). */
+  readonly comments?: readonly Comment[];
 }
 
 export type AstNode =

@@ -53,6 +53,7 @@ export const Codes = {
   NotAnInteger: "E0210",
   DivisionByZero: "E0211",
   CyclicDefinition: "E0212",
+  DuplicateName: "E0213",
 
   MissingField: "E0301",
   NotPositive: "E0302",

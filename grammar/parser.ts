@@ -89,7 +89,7 @@ export class TfxParser extends CstParser {
     this.OR({
       IGNORE_AMBIGUITIES: true,
       DEF: [
-        { GATE: () => this.LA(2).tokenType === T.LCurly, ALT: () => this.SUBRULE(this.unknownBlock) },
+        { GATE: () => this.atUnknownBlock(), ALT: () => this.SUBRULE(this.unknownBlock) },
         { ALT: () => this.SUBRULE(this.field) },
         { ALT: () => this.SUBRULE(this.attentionBlock) },
         { ALT: () => this.SUBRULE(this.optimizeBlock) },
@@ -103,7 +103,22 @@ export class TfxParser extends CstParser {
   readonly attentionBlock = this.RULE("attentionBlock", () => {
     this.CONSUME(T.Attention);
     this.CONSUME(T.LCurly);
-    this.MANY(() => this.SUBRULE(this.attentionRule));
+    // Only `layers`, `heads` and `default` start a rule. Anything else up to the next rule is taken as
+    // `junk` and reported once by build-ast.ts: Chevrotain's own resync would stop at the first name,
+    // since a name may start the next member of the model.
+    this.MANY(() =>
+      this.OR({
+        IGNORE_AMBIGUITIES: true,
+        DEF: [
+          {
+            GATE: () => this.LA(1).tokenType === T.Default || this.atSelectorWord(1),
+            ALT: () => this.SUBRULE(this.attentionRule),
+          },
+          { ALT: () => this.SUBRULE(this.balancedBlock, { LABEL: "junk" }) },
+          { ALT: () => this.CONSUME(T.NotBrace, { LABEL: "junk" }) },
+        ],
+      }),
+    );
     this.CONSUME(T.RCurly);
   });
 
@@ -129,6 +144,7 @@ export class TfxParser extends CstParser {
   /** `foo { … }` in a model: skipped as a whole and reported once, instead of derailing the model. */
   readonly unknownBlock = this.RULE("unknownBlock", () => {
     this.CONSUME(T.Identifier, { LABEL: "name" });
+    this.OPTION(() => this.CONSUME2(T.Identifier, { LABEL: "label" }));
     this.SUBRULE(this.balancedBlock);
   });
 
@@ -346,6 +362,12 @@ export class TfxParser extends CstParser {
         },
       });
     };
+  }
+
+  /** `NAME {` or `NAME NAME {` in a model body: no field is followed by a block. */
+  private atUnknownBlock(): boolean {
+    if (this.LA(2).tokenType === T.LCurly) return true;
+    return this.LA(2).tokenType === T.Identifier && this.LA(3).tokenType === T.LCurly;
   }
 
   private atSelectorWord(k: number): boolean {

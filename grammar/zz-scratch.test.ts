@@ -1,23 +1,21 @@
 import { test } from "vitest";
-import { tfxParser } from "./parser.js";
+import { readFileSync } from "node:fs";
 import { lex } from "./lexer.js";
+import { tfxParser } from "./parser.js";
+import { AstBuilder } from "./build-ast.js";
 import { LineIndex } from "./source-text.js";
-test("scratch", () => {
-const src = `model gpt2_long extends gpt2_small {
-  context 8192
-  ffn 4 * width gelu kind encoder
-  attention {
-    layers 0..5  : window 256 + global [0]
-    layers 6..11 heads 0..5 : strided 128, heads 6..11 : window 128
-    default : bigbird(block block, window 3, global 2, random 3, seed 7)
-  }
-  optimize { quantize matmul int8 dynamic per_channel prune heads 20% by l2 }
-  target onnx { opset 17  device cuda, cpu }
-}`;
-const t0 = performance.now();
-const lx = lex(new LineIndex(src, "x"));
-tfxParser.input = lx.tokens;
-const cst = tfxParser.modelDecl();
-console.log(performance.now() - t0, tfxParser.errors, lx.diagnostics);
-console.log(JSON.stringify(cst, (k, v) => (k === "tokenType" || k==="location" ? undefined : v)).slice(0, 1500));
+import * as T from "./tokens.js";
+test("perf", () => {
+  const ex = readFileSync("test/fixtures/grammar/examples.tfx", "utf8");
+  const text = ex + "\n" + ex;
+  const src = new LineIndex(text, "t");
+  const toks = lex(src).tokens;
+  const chunks: any[] = []; let cur: any[] = [];
+  for (const t of toks) { if ((t.tokenType === T.Model || t.tokenType === T.Let) && cur.length) { chunks.push(cur); cur = []; } cur.push(t); }
+  chunks.push(cur);
+  const run = () => { const out = []; for (const c of chunks) { tfxParser.input = c.slice(); out.push(c[0].tokenType === T.Model ? tfxParser.modelDecl() : tfxParser.letDecl()); } return out; };
+  for (let i = 0; i < 200; i++) run();
+  let t = performance.now(); let csts: any; for (let i = 0; i < 200; i++) csts = run(); console.log("parser ms", (performance.now() - t) / 200);
+  const b = new AstBuilder(src, []);
+  t = performance.now(); for (let i = 0; i < 200; i++) for (const c of csts) c.name === "modelDecl" ? b.model(c) : b.letDeclaration(c); console.log("build ms", (performance.now() - t) / 200);
 });

@@ -1,4 +1,4 @@
-import type { Expression } from "../../grammar/ast.js";
+export { printExpression } from "../../grammar/format.js";
 
 /** `name` in backticks, as diagnostics quote source words. */
 export function quote(text: string): string {
@@ -22,20 +22,4 @@ export function formatCount(n: number): string {
 /** "a" or "an" before a noun, by its first letter. */
 export function article(noun: string): string {
   return /^[aeiou]/i.test(noun) ? `an ${noun}` : `a ${noun}`;
-}
-
-/** An expression as it would be written, for quoting it in a message. */
-export function printExpression(expr: Expression): string {
-  switch (expr.kind) {
-    case "NumberLiteral":
-      return expr.text;
-    case "Name":
-      return expr.name;
-    case "Paren":
-      return `(${printExpression(expr.inner)})`;
-    case "Unary":
-      return `-${printExpression(expr.operand)}`;
-    case "Binary":
-      return `${printExpression(expr.left)} ${expr.operator} ${printExpression(expr.right)}`;
-  }
 }

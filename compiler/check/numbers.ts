@@ -19,7 +19,8 @@ export interface NumberRule {
 export function checkNumber(expr: Expression, evaluated: Evaluated, rule: NumberRule, report: Report): number | undefined {
   const { value } = evaluated;
   const written = printExpression(expr);
-  const shown = expr.kind === "NumberLiteral" ? `got ${written}` : `but ${quote(written)} is ${formatCount(value)}`;
+  const literal = expr.kind === "NumberLiteral" || (expr.kind === "Unary" && expr.operand.kind === "NumberLiteral");
+  const shown = literal ? `got ${written}` : `but ${quote(written)} is ${formatCount(value)}`;
 
   if (rule.integer && !Number.isInteger(value)) {
     const division = evaluated.inexactDivision;

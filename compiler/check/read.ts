@@ -78,6 +78,8 @@ export interface ReadContext {
   readonly fieldNames: readonly string[];
   /** Names an expression may use (`let`s and numeric fields). */
   readonly referenceNames: ReadonlySet<string>;
+  /** For a word that belongs in another block (`opset` among model fields), help saying where. */
+  readonly elsewhere?: (word: string) => string | undefined;
   readonly report: Report;
 }
 
@@ -211,6 +213,22 @@ function describe(value: Value): string {
   }
 }
 
+/** A value as written, quoted, for "unexpected value `…`". */
+function written(value: Value): string {
+  switch (value.kind) {
+    case "StringLiteral":
+      return quote(JSON.stringify(value.value));
+    case "List":
+      return quote("[…]");
+    case "Range":
+      return quote(`${printExpression(value.from)}..${printExpression(value.to)}`);
+    case "Percent":
+      return quote(`${printExpression(value.value)}%`);
+    default:
+      return quote(printExpression(value));
+  }
+}
+
 function plural(noun: string): string {
   return noun.endsWith("s") ? noun : `${noun}s`;
 }
@@ -282,7 +300,11 @@ class Matcher {
   private isFieldLike(value: Value): boolean {
     if (value.kind !== "Name" || this.keywordPart(value.name)) return false;
     const names = this.context.fieldNames;
-    return names.includes(value.name) || didYouMean(value.name, names) !== undefined;
+    return (
+      names.includes(value.name) ||
+      didYouMean(value.name, names) !== undefined ||
+      this.context.elsewhere?.(value.name) !== undefined
+    );
   }
 
   private step(values: readonly Value[], index: number): number {
@@ -387,7 +409,7 @@ class Matcher {
           this.fail(
             error(Codes.ExtraValue, `${quote(word)} is written twice in ${quote(this.field.name)}`, value.span, {
               label: "written again",
-              labels: [{ span: previous.span, message: "first written here" }],
+              labels: [{ span: previous.span, message: "first here" }],
               help: `remove the second ${quote(word)}`,
             }),
           );
@@ -398,11 +420,11 @@ class Matcher {
           return index + 1;
         }
         const next = values[index + 1];
+        // `eps eps` with `let eps = 1e-6`: after an option, a name with a value is that value.
         const accepts =
           next !== undefined &&
-          !this.isKeyword(next) &&
-          !this.isFieldLike(next) &&
-          (part.takes === "value" || isExpression(next));
+          ((next.kind === "Name" && this.context.referenceNames.has(next.name)) ||
+            (!this.isKeyword(next) && !this.isFieldLike(next) && (part.takes === "value" || isExpression(next))));
         if (!accepts) {
           this.failed.add(part.key);
           this.fail(
@@ -447,7 +469,7 @@ class Matcher {
   }
 
   private reportUnknownKeyword(word: string, span: Span, part: Part, suggestion: string | undefined): void {
-    if (part.kind === "word") this.failed.add(part.key);
+    if ((part.kind === "word" || part.kind === "words") && !this.slots.has(part.key)) this.failed.add(part.key);
     const isChoice = part.kind === "word" || part.kind === "words";
     const what = isChoice ? part.what : `keyword of ${quote(this.field.name)}`;
     const choices = isChoice ? listOf(part.words.map(quote), "or") : "";
@@ -474,7 +496,16 @@ class Matcher {
         );
       } else {
         this.valid = false;
-        reportUnknownField(value.name, value.span, didYouMean(value.name, fieldNames)!, this.context);
+        const suggestion = didYouMean(value.name, fieldNames);
+        if (suggestion) reportUnknownField(value.name, value.span, suggestion, this.context);
+        else {
+          this.context.report(
+            error(Codes.UnknownField, `unknown field ${quote(value.name)}`, value.span, {
+              label: "not a field here",
+              help: this.context.elsewhere?.(value.name),
+            }),
+          );
+        }
       }
       // The values after a misspelled field are that field's, not this one's.
       let next = index + 1;
@@ -494,7 +525,7 @@ class Matcher {
     let end = index + 1;
     while (end < values.length && !this.isFieldLike(values[end])) end++;
     const span = joinSpans(value.span, values[end - 1].span);
-    const what = end - index === 1 ? describe(value) : "values";
+    const what = end - index === 1 ? `value ${written(value)}` : "values";
     this.fail(
       error(Codes.ExtraValue, `unexpected ${what} in ${quote(this.field.name)}`, span, {
         label: `not part of ${quote(this.field.name)}`,

@@ -13,6 +13,11 @@ const ARRAY_FOR: Partial<Record<DType, new (n: number) => TensorData>> = {
   bool: Uint8Array,
 };
 
+/** Whether tensors of `dtype` can be written (float16 and bfloat16 cannot yet). */
+export function isEmittable(dtype: DType): boolean {
+  return ARRAY_FOR[dtype] !== undefined;
+}
+
 const BIG_ENDIAN = endianness() === "BE";
 
 /**

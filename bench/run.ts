@@ -1,0 +1,277 @@
+/**
+ * `npm run bench`: compile times for every example, bert-base latency in ONNX Runtime against a
+ * PyTorch-exported peer, achieved GFLOP/s against a large GEMM, and what ORT's optimizer made of
+ * both graphs. Writes bench/results/latest.{md,json} and prints the markdown.
+ *
+ *   node dist/bench/run.js [--quick] [--no-profile] [--skip-compile] [--runs N] [--seqs 128,512]
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join, resolve } from "node:path";
+import { checkFile, compileSpec } from "../compiler/pipeline.js";
+import { graphStats } from "../compiler/ir/stats.js";
+import { writeOnnxFile } from "../compiler/onnx/index.js";
+import type { ModelSpec } from "../compiler/spec.js";
+import { benchCompileTimes, type CompileTiming } from "./compile-time.js";
+import { gemmResult, openGemm, type GemmModel, type GemmResult } from "./gemm.js";
+import {
+  cpuSessionOptions,
+  openSession,
+  ortVersion,
+  pairedRatio,
+  summarize,
+  timeInterleaved,
+  tokenFeeds,
+  type Contender,
+  type Session,
+} from "./latency.js";
+import { optimizedOpCounts } from "./optimized-ops.js";
+import { profileModel } from "./profile.js";
+import { buildWithPython, pythonModuleVersion } from "./python.js";
+import type { BenchReport, LatencyPoint, MachineFacts } from "./report.js";
+import { renderMarkdown } from "./table.js";
+
+const ROOT = process.cwd();
+const RESULTS = join(ROOT, "bench/results");
+const MODELS = join(RESULTS, "models");
+const BERT_SPEC = join(ROOT, "examples/bert-base.tfx");
+const COMPILE_TARGET_MS = 2000;
+
+interface Args {
+  readonly quick: boolean;
+  readonly profile: boolean;
+  readonly skipCompile: boolean;
+  readonly runs: number;
+  readonly seqs: readonly number[];
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const value = (name: string) => {
+    const i = argv.indexOf(name);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const quick = argv.includes("--quick");
+  return {
+    quick,
+    profile: !argv.includes("--no-profile"),
+    skipCompile: argv.includes("--skip-compile"),
+    runs: Number(value("--runs") ?? (quick ? 5 : 20)),
+    seqs: (value("--seqs") ?? "128,512").split(",").map(Number),
+  };
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const args = parseArgs(process.argv.slice(2));
+  mkdirSync(MODELS, { recursive: true });
+  const notes: string[] = [];
+  const sessionOptions = cpuSessionOptions();
+
+  // 1. Compile time, every example in a fresh process.
+  const examples = existsSync(join(ROOT, "examples"))
+    ? readdirSync(join(ROOT, "examples"))
+        .filter((f) => f.endsWith(".tfx"))
+        .sort()
+        .map((f) => join(ROOT, "examples", f))
+    : [];
+  if (examples.length === 0) notes.push("no examples/*.tfx found: compile-time section is empty");
+  let compile: CompileTiming[] = [];
+  if (!args.skipCompile) {
+    compile = await benchCompileTimes(examples, join(MODELS, "tfc"), {
+      repeats: args.quick ? 1 : 3,
+      checkOnly: (path) => /7b/i.test(path),
+      onProgress: log,
+    });
+    for (const c of compile) if (c.error) notes.push(`compile of ${c.example} failed: ${c.error}`);
+  }
+
+  // The bert-base spec, graph (for FLOPs) and ONNX file (from the compile bench, or compiled here).
+  const front = checkFile(BERT_SPEC);
+  if (!front.spec) throw new Error(`cannot check ${BERT_SPEC}: ${front.diagnostics.map((d) => d.message).join("; ")}`);
+  const spec = front.spec;
+  notes.push(...peerMismatches(spec));
+  const compiled = compileSpec(spec);
+  let tfcPath = compile.find((c) => c.path === BERT_SPEC)?.onnxPath;
+  if (!tfcPath || !existsSync(tfcPath)) {
+    tfcPath = join(MODELS, "tfc", "bert-base.onnx");
+    log(`emitting ${tfcPath}`);
+    await writeOnnxFile(compiled.graph, tfcPath, { opset: spec.target.opset });
+  }
+
+  // 2. The peer, exported from PyTorch with the spec's dimensions.
+  log("building the PyTorch peer (cached while bench/python/bert_peer.py and its arguments are unchanged)");
+  const peerBuild = buildWithPython(join(ROOT, "bench/python/bert_peer.py"), join(MODELS, "peer", "bert-peer.onnx"), peerArgs(spec));
+  log(peerBuild.cached ? "peer: cached" : `peer: exported in ${(peerBuild.buildMs / 1000).toFixed(1)} s`);
+
+  const tfcOpen = await openSession(tfcPath, sessionOptions);
+  const peerOpen = await openSession(peerBuild.path, sessionOptions);
+  checkSameInterface(tfcOpen.session, peerOpen.session, notes);
+
+  // 2 and 3. Latency of both, with the GEMM ceiling as a third contender in the same rounds.
+  let gemmModel: GemmModel | undefined;
+  try {
+    gemmModel = await openGemm(MODELS, { session: sessionOptions });
+  } catch (e) {
+    notes.push(`GEMM model unavailable: ${(e as Error).message}`);
+  }
+  const latency: LatencyPoint[] = [];
+  const gemmSamples: number[] = [];
+  for (const seq of args.seqs) {
+    const shape = { batch: 1, seq, vocab: spec.vocab, seed: 7 };
+    const flops = graphStats(compiled.graph, { batch: 1, seq }).flops;
+    log(`latency seq ${seq}: warm-up, then ${args.runs} interleaved rounds (tfc, peer${gemmModel ? ", gemm" : ""})`);
+    const contenders: Contender[] = [
+      { name: "tfc", session: tfcOpen.session, feeds: tokenFeeds(tfcOpen.session, shape) },
+      { name: "peer", session: peerOpen.session, feeds: tokenFeeds(peerOpen.session, shape) },
+      ...(gemmModel ? [gemmModel.contender] : []),
+    ];
+    const [tfc, peer, gemmStats] = await timeInterleaved(contenders, { warmup: args.quick ? 1 : 3, runs: args.runs });
+    log(`  tfc ${tfc.medianMs.toFixed(1)} ms, peer ${peer.medianMs.toFixed(1)} ms${gemmStats ? `, gemm ${gemmStats.medianMs.toFixed(1)} ms` : ""}`);
+    let gemm: GemmResult | undefined;
+    let fractionOfGemm: LatencyPoint["fractionOfGemm"];
+    if (gemmModel && gemmStats) {
+      gemm = gemmResult(gemmModel, gemmStats);
+      gemmSamples.push(...gemmStats.samplesMs);
+      // tfc GFLOP/s ÷ GEMM GFLOP/s in round i = (flops / tfc[i]) / (gemmFlops / gemm[i]).
+      const r = pairedRatio(gemmStats, tfc);
+      const scale = flops / gemmModel.flops;
+      fractionOfGemm = { median: r.median * scale, p10: r.p10 * scale, p90: r.p90 * scale };
+    }
+    latency.push({
+      seq,
+      batch: 1,
+      tfc,
+      peer,
+      ratio: tfc.medianMs / peer.medianMs,
+      pairedRatio: pairedRatio(tfc, peer),
+      flops,
+      tfcGflops: flops / tfc.medianMs / 1e6,
+      peerGflops: flops / peer.medianMs / 1e6,
+      gemm,
+      fractionOfGemm,
+    });
+  }
+  await tfcOpen.session.release();
+  await peerOpen.session.release();
+  await gemmModel?.release();
+  const gemm = gemmModel && gemmSamples.length > 0 ? gemmResult(gemmModel, summarize("gemm", gemmSamples)) : undefined;
+
+  // 4. What ORT's optimizer did with each graph.
+  log("optimized graphs");
+  const work = join(MODELS, "optimized");
+  mkdirSync(work, { recursive: true });
+  const opCounts = {
+    tfc: await optimizedOpCounts("tfc", tfcPath, work, sessionOptions),
+    peer: await optimizedOpCounts("peer", peerBuild.path, work, sessionOptions),
+  };
+
+  // 5. Per-op kernel time at the longest sequence.
+  let profiles: BenchReport["profiles"];
+  if (args.profile) {
+    const seq = Math.max(...args.seqs);
+    log(`profiling at seq ${seq}`);
+    const feeds = (s: Session) => tokenFeeds(s, { batch: 1, seq, vocab: spec.vocab, seed: 7 });
+    const runs = args.quick ? 2 : 5;
+    profiles = {
+      seq,
+      tfc: await profileModel("tfc", tfcPath, feeds, work, { runs, session: sessionOptions }),
+      peer: await profileModel("peer", peerBuild.path, feeds, work, { runs, session: sessionOptions }),
+    };
+  }
+
+  const report: BenchReport = {
+    machine: machineFacts(),
+    sessionOptions: { ...sessionOptions },
+    compile,
+    compileTargetMs: COMPILE_TARGET_MS,
+    models: {
+      tfc: { path: rel(tfcPath), bytes: statSync(tfcPath).size, sessionCreateMs: tfcOpen.createMs, nodes: opCounts.tfc.nodes },
+      peer: {
+        path: rel(peerBuild.path),
+        bytes: statSync(peerBuild.path).size,
+        sessionCreateMs: peerOpen.createMs,
+        nodes: opCounts.peer.nodes,
+        builtWith: peerBuild.info,
+      },
+    },
+    latency,
+    gemm,
+    opCounts,
+    profiles,
+    notes,
+    elapsedMs: performance.now() - started,
+  };
+  const markdown = renderMarkdown(report);
+  writeFileSync(join(RESULTS, "latest.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(join(RESULTS, "latest.md"), markdown);
+  process.stdout.write(markdown);
+  log(`wrote ${rel(join(RESULTS, "latest.md"))} and latest.json in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** bert_peer.py's arguments from the checked spec, so the two models have the same shapes. */
+function peerArgs(spec: ModelSpec): string[] {
+  return [
+    ["--vocab", spec.vocab],
+    ["--context", spec.context],
+    ["--width", spec.width],
+    ["--layers", spec.layers],
+    ["--heads", spec.heads],
+    ["--ffn", spec.ffn.size],
+    ["--token-types", spec.tokenTypes],
+    ["--eps", spec.norm.eps],
+    ["--opset", 17],
+  ].flatMap(([k, v]) => [`${k}`, `${v}`]);
+}
+
+/** The peer is BERT as written in bert_peer.py; anything in the spec it cannot mirror is noted. */
+function peerMismatches(spec: ModelSpec): string[] {
+  const problems: string[] = [];
+  if (spec.kind !== "encoder") problems.push(`kind ${spec.kind}`);
+  if (spec.ffn.activation !== "gelu") problems.push(`activation ${spec.ffn.activation}`);
+  if (spec.norm.kind !== "layernorm" || spec.norm.placement !== "post") problems.push(`norm ${spec.norm.kind} ${spec.norm.placement}`);
+  if (spec.position.kind !== "learned") problems.push(`positions ${spec.position.kind}`);
+  if (spec.kvHeads !== spec.heads || spec.headDim * spec.heads !== spec.width) problems.push("heads/kv_heads/head_dim");
+  if (!spec.bias) problems.push("bias false");
+  if (spec.tokenTypes < 1) problems.push("no token types");
+  if (spec.output.kind !== "pooler") problems.push(`output ${spec.output.kind}`);
+  return problems.length === 0 ? [] : [`examples/bert-base.tfx differs from the BERT the peer builds: ${problems.join(", ")}; the comparison is not like for like`];
+}
+
+function checkSameInterface(tfc: Session, peer: Session, notes: string[]): void {
+  const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+  if (!same(tfc.inputNames, peer.inputNames)) notes.push(`inputs differ: tfc [${tfc.inputNames}] vs peer [${peer.inputNames}]`);
+  if (!same(tfc.outputNames, peer.outputNames)) notes.push(`outputs differ: tfc [${tfc.outputNames}] vs peer [${peer.outputNames}]`);
+}
+
+function machineFacts(): MachineFacts {
+  const cpuinfo = existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "";
+  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.*)$`, "m").exec(cpuinfo)?.[1]?.trim();
+  const flags = new Set((field("flags") ?? "").split(/\s+/));
+  const simd = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile"].filter((f) => flags.has(f));
+  const cores = Number(field("cpu cores"));
+  return {
+    cpu: field("model name") ?? os.cpus()[0]?.model ?? "unknown",
+    logicalCpus: os.availableParallelism(),
+    physicalCores: Number.isFinite(cores) && cores > 0 ? cores : undefined,
+    simd,
+    memoryGiB: os.totalmem() / 2 ** 30,
+    os: `${os.type()} ${os.release()}${flags.has("hypervisor") ? " (virtual machine)" : ""}`,
+    node: process.version,
+    onnxruntime: ortVersion(),
+    torch: pythonModuleVersion("torch"),
+    onnx: pythonModuleVersion("onnx"),
+    date: new Date().toISOString(),
+  };
+}
+
+function rel(path: string): string {
+  const r = resolve(path);
+  return r.startsWith(ROOT + "/") ? r.slice(ROOT.length + 1) : r;
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`[bench] failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,168 @@
+import { Option, InvalidArgumentError, type Command } from "commander";
+import { mkdirSync, statSync } from "node:fs";
+import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
+import { compileSpec } from "../../compiler/pipeline.js";
+import type { ExecutionPlan, PlannedLayer } from "../../compiler/plan.js";
+import { OnnxEmitError, writeOnnxFile } from "../../compiler/onnx/index.js";
+import { resolveOptions } from "../../compiler/onnx/options.js";
+import { writeFileAtomic } from "../atomic-write.js";
+import { ExitCode } from "../exit-codes.js";
+import { examples, type CommandContext } from "../context.js";
+import { fileSize, gigaflops, mebibytes, seconds, shortCount, table, withSeparators } from "../format.js";
+import { loadSpec } from "../front-end.js";
+import { reportError, type Io } from "../io.js";
+import { tfcVersion } from "../version.js";
+
+interface CompileOptions {
+  readonly output?: string;
+  readonly plan?: string;
+  readonly model?: string;
+  readonly opset?: number;
+  readonly quiet?: boolean;
+}
+
+/** Layer tables longer than this show their first and last rows only; plan.json has them all. */
+const MAX_LAYER_ROWS = 100;
+const LAYER_ROWS_SHOWN_AT_EACH_END = 5;
+
+export function registerCompile(program: Command, context: CommandContext): void {
+  program
+    .command("compile")
+    .summary("compile a spec to an ONNX model and an execution plan")
+    .description(
+      "Check FILE, lower it to the IR and write the ONNX model and its plan.json, then print what it costs: " +
+        "parameters, weight bytes, FLOPs per token at full context and a per-layer table.",
+    )
+    .argument("<file>", "the .tfx spec")
+    .option("-o, --output <file.onnx>", "where to write the ONNX model (default: out/<model>.onnx)")
+    .option("--plan <file.json>", "where to write the plan (default: beside the model, <name>.plan.json)")
+    .option("--model <name>", "the model to compile, when FILE declares several")
+    .addOption(new Option("--opset <n>", "ONNX opset to emit, overriding the spec's target").argParser(parseOpset))
+    .option("-q, --quiet", "print nothing on success")
+    .addHelpText(
+      "after",
+      examples([
+        "tfc compile examples/tiny-gpt.tfx",
+        "tfc compile models.tfx --model gpt2_small -o build/gpt2.onnx",
+        "tfc compile examples/tiny-gpt.tfx --opset 18 --plan build/plan.json --quiet",
+      ]),
+    )
+    .action(async (file: string, options: CompileOptions) => context.exit(await compile(file, options, context)));
+}
+
+function parseOpset(value: string): number {
+  const opset = Number(value);
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError("Not an integer.");
+  try {
+    resolveOptions({ opset });
+  } catch (e) {
+    if (e instanceof OnnxEmitError) throw new InvalidArgumentError(`${e.message}.`);
+    throw e;
+  }
+  return opset;
+}
+
+async function compile(file: string, options: CompileOptions, { io }: CommandContext): Promise<ExitCode> {
+  const started = performance.now();
+  const loaded = loadSpec(file, options.model, io);
+  if ("exitCode" in loaded) return loaded.exitCode;
+  const spec = options.opset === undefined ? loaded.spec : { ...loaded.spec, target: { ...loaded.spec.target, opset: options.opset } };
+
+  const onnxPath = options.output ?? join("out", `${spec.name}.onnx`);
+  const planPath = options.plan ?? planBeside(onnxPath);
+  if (resolve(onnxPath) === resolve(planPath)) {
+    reportError(io, `the model and the plan would both be written to ${onnxPath}`, "give --plan a different file");
+    return ExitCode.Usage;
+  }
+  // The plan names its model relative to itself, so the two files can be moved together.
+  const onnxFromPlan = relative(dirname(resolve(planPath)), resolve(onnxPath)).split(sep).join("/");
+  const { graph, plan } = compileSpec(spec, { onnxFile: onnxFromPlan });
+
+  try {
+    mkdirSync(dirname(onnxPath), { recursive: true });
+    await writeOnnxFile(graph, onnxPath, { opset: spec.target.opset, producerVersion: tfcVersion() });
+  } catch (e) {
+    if (e instanceof OnnxEmitError) {
+      reportError(io, `cannot emit \`${spec.name}\` as ONNX: ${e.message}`);
+      return ExitCode.UserError;
+    }
+    if (isFileSystemError(e)) return cannotWrite(io, onnxPath, e);
+    throw e;
+  }
+  try {
+    writeFileAtomic(planPath, `${JSON.stringify(plan, null, 2)}\n`);
+  } catch (e) {
+    if (isFileSystemError(e)) return cannotWrite(io, planPath, e);
+    throw e;
+  }
+  const elapsed = performance.now() - started;
+  if (!options.quiet) io.out(summary(plan, [onnxPath, planPath], elapsed).join("\n") + "\n");
+  return ExitCode.Success;
+}
+
+/** `build/gpt2.onnx` → `build/gpt2.plan.json`. */
+function planBeside(onnxPath: string): string {
+  const ext = extname(onnxPath);
+  const stem = ext === ".onnx" ? basename(onnxPath, ext) : basename(onnxPath);
+  return join(dirname(onnxPath), `${stem}.plan.json`);
+}
+
+function summary(plan: ExecutionPlan, files: readonly string[], elapsedMs: number): string[] {
+  const graph = plan.graphs[0];
+  const context = graph.dimBounds.seq;
+  return [
+    `compiled ${plan.model} (${plan.kind}) in ${seconds(elapsedMs)}`,
+    `  parameters    ${withSeparators(graph.parameters)} (${shortCount(graph.parameters)})`,
+    `  weights       ${mebibytes(graph.weightBytes)} (${withSeparators(graph.weightBytes)} bytes)`,
+    `  FLOPs/token   ${gigaflops(graph.flopsPerToken)} GFLOP at full context${context !== undefined ? ` (${withSeparators(context)} tokens)` : ""}`,
+    `  opset         ${graph.opset}`,
+    ...files.map((f, i) => `${i === 0 ? "  wrote         " : "                "}${f} (${fileSize(statSync(f).size)})`),
+    "",
+    `  per layer, for one forward pass at batch 1 and full context:`,
+    ...layerTable(graph.layers),
+  ];
+}
+
+function layerTable(layers: readonly PlannedLayer[]): string[] {
+  const row = (l: PlannedLayer) => [
+    String(l.layer),
+    withSeparators(l.parameters),
+    gigaflops(l.attentionFlops),
+    gigaflops(l.ffnFlops),
+    density(l.attentionDensity),
+  ];
+  const header = ["layer", "params", "attn GFLOP", "ffn GFLOP", "density"];
+  if (layers.length <= MAX_LAYER_ROWS) return table(header, layers.map(row));
+  const n = LAYER_ROWS_SHOWN_AT_EACH_END;
+  const shown = [...layers.slice(0, n), ...layers.slice(-n)].map(row);
+  const lines = table(header, shown);
+  const hidden = layers.length - 2 * n;
+  const ellipsis = `  ${"…".padStart(header[0].length)}  (${hidden} more layers; every layer is in the plan)`;
+  return [...lines.slice(0, 1 + n), ellipsis, ...lines.slice(1 + n)];
+}
+
+/** Mean over heads, as a percentage: dense attention is 100%. */
+function density(perHead: readonly number[]): string {
+  if (perHead.length === 0) return "-";
+  const mean = perHead.reduce((a, b) => a + b, 0) / perHead.length;
+  const percent = mean * 100;
+  return `${Number.isInteger(percent) ? percent : percent.toFixed(1)}%`;
+}
+
+function isFileSystemError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === "string" && typeof (e as NodeJS.ErrnoException).syscall === "string";
+}
+
+function cannotWrite(io: Io, path: string, e: NodeJS.ErrnoException): ExitCode {
+  const reasons: Record<string, string> = {
+    EACCES: "permission denied",
+    EPERM: "permission denied",
+    ENOSPC: "no space left on the device",
+    EISDIR: "it is a directory",
+    ENOTDIR: "a parent is not a directory",
+    EROFS: "the file system is read-only",
+    EEXIST: "a file is in the way",
+  };
+  reportError(io, `cannot write ${path}: ${reasons[e.code ?? ""] ?? e.message}`);
+  return ExitCode.UserError;
+}

@@ -1,0 +1,113 @@
+/**
+ * tfc's public API: everything a program needs to read specs, build and transform graphs (with
+ * passes of its own), emit ONNX and run it. The CLI is built on exactly these.
+ */
+
+// The language: parsing, diagnostics and their rendering, formatting.
+export { parse, renderDiagnostics, formatSource } from "./grammar/index.js";
+export type { ParseResult } from "./grammar/parse.js";
+export { Codes, hasErrors, type Diagnostic, type DiagnosticCode, type DiagnosticFix, type DiagnosticLabel, type Severity } from "./grammar/diagnostics.js";
+export type { Position, Span } from "./grammar/span.js";
+export type * as ast from "./grammar/ast.js";
+
+// Checking: AST → ModelSpec.
+export { check, countParameters, LIMITS, type CheckOptions, type CheckResult, type LoadImport, type ParameterCount } from "./compiler/check/index.js";
+export type {
+  Activation,
+  Device as TargetDevice,
+  ModelKind,
+  ModelSpec,
+  NormKind,
+  NormPlacement,
+  OutputSpec,
+  PositionSpec,
+  TargetSpec,
+  WeightsSpec,
+} from "./compiler/spec.js";
+
+// The pipeline and the plan.
+export {
+  checkFile,
+  checkSource,
+  compileSpec,
+  readSource,
+  MAX_SOURCE_BYTES,
+  type CompiledModel,
+  type FrontEndResult,
+  type ReadResult,
+} from "./compiler/pipeline.js";
+export { buildPlan, type ExecutionPlan, type PlannedGraph, type PlannedLayer, type PlannedTensor } from "./compiler/plan.js";
+
+// The IR: graphs, ops, initializers, passes.
+export {
+  GraphBuilder,
+  IrError,
+  PassManager,
+  attr,
+  bindShape,
+  BYTES_PER_ELEMENT,
+  computed,
+  describeInitializer,
+  elementCount,
+  fill,
+  formatType,
+  getOp,
+  graphStats,
+  literal,
+  materialize,
+  normal,
+  parameterGroup,
+  printGraph,
+  registerOp,
+  registeredOps,
+  tensorType,
+  usersOf,
+  verifyGraph,
+  type AttrValue,
+  type Attrs,
+  type DType,
+  type Dim,
+  type Graph,
+  type GraphMetadata,
+  type GraphOutput,
+  type GraphStats,
+  type Initializer,
+  type Node,
+  type OnnxAttribute,
+  type OnnxBuilder,
+  type OpDef,
+  type Parameter,
+  type Pass,
+  type PassContext,
+  type PassManagerOptions,
+  type PassReport,
+  type PassResult,
+  type TensorData,
+  type TensorType,
+  type Value,
+} from "./compiler/ir/index.js";
+
+// Lowering and ONNX emission.
+export { lowerModel } from "./compiler/lower/index.js";
+export { emitOnnx, writeOnnxFile, OnnxEmitError, DEFAULT_OPSET, MAX_MODEL_BYTES, type EmitOptions, type WriteOptions } from "./compiler/onnx/index.js";
+
+// The runtime: ONNX Runtime sessions and runs.
+export {
+  openSession,
+  runModel,
+  readModelMetadata,
+  sampleInputs,
+  modelFacts,
+  ModelRunError,
+  CUDA_FALLBACK_NOTICE,
+  type Checksum,
+  type Device,
+  type GraphOptimization,
+  type ModelFacts,
+  type OpenedSession,
+  type OutputSummary,
+  type Provider,
+  type RunOptions,
+  type RunResult,
+  type SessionOptions,
+} from "./runtime/index.js";

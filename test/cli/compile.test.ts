@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { example, STACK_LINE, tempDir, tfc } from "./tfc.js";
+
+describe("tfc compile", () => {
+  const dir = tempDir("compile");
+  afterAll(() => dir.remove());
+
+  it.each([
+    ["tiny-gpt.tfx", "tiny_gpt", "decoder"],
+    ["tiny-bert.tfx", "tiny_bert", "encoder"],
+    ["tiny-llama.tfx", "tiny_llama", "decoder"],
+  ])("compiles %s and reports what it costs", (file, model, kind) => {
+    const out = join(dir.path, `${model}.onnx`);
+    const result = tfc(["compile", example(file), "-o", out]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    const planPath = join(dir.path, `${model}.plan.json`);
+    expect(existsSync(planPath)).toBe(true);
+
+    const plan = JSON.parse(readFileSync(planPath, "utf8"));
+    expect(plan).toMatchObject({ format: "tfc-plan", model, kind });
+    expect(plan.graphs[0].file).toBe(`${model}.onnx`);
+    expect(plan.graphs[0].layers).toHaveLength(2);
+
+    const text = result.stdout;
+    expect(text).toContain(`compiled ${model} (${kind}) in `);
+    expect(text).toMatch(/parameters\s+[\d,]+ \([\d.]+ K\)/);
+    expect(text).toMatch(/weights\s+[\d.]+ MiB/);
+    expect(text).toMatch(/FLOPs\/token\s+[\d.e-]+ GFLOP at full context \(32 tokens\)/);
+    expect(text).toContain(out);
+    expect(text).toContain(planPath);
+    expect(text).toMatch(/layer\s+params\s+attn GFLOP\s+ffn GFLOP\s+density/);
+    expect(text).toMatch(/^\s+0\s+[\d,]+\s+\S+\s+\S+\s+100%$/m);
+    expect(text).toMatch(/^\s+1\s+[\d,]+\s+\S+\s+\S+\s+100%$/m);
+    // The write is atomic: nothing temporary is left beside the outputs.
+    expect(readdirSync(dir.path).filter((f) => f.includes("tmp"))).toEqual([]);
+  });
+
+  it("prints the parameter count with separators and a short form", () => {
+    // tiny_gpt: 97·32 + 32·32 + 2 · (4·(32·32+32) + 4·32 + (32·128+128) + (128·32+32)) + 2·32
+    const result = tfc(["compile", example("tiny-gpt.tfx"), "-o", join(dir.path, "count.onnx")]);
+    expect(result.stdout).toMatch(/parameters\s+29,600 \(29\.6 K\)/);
+  });
+
+  it("writes out/<model>.onnx and out/<model>.plan.json by default", () => {
+    const cwd = tempDir("default-out");
+    try {
+      const result = tfc(["compile", example("tiny-gpt.tfx")], { cwd: cwd.path });
+      expect(result.code).toBe(0);
+      expect(readdirSync(join(cwd.path, "out")).sort()).toEqual(["tiny_gpt.onnx", "tiny_gpt.plan.json"]);
+      expect(result.stdout).toContain(join("out", "tiny_gpt.onnx"));
+    } finally {
+      cwd.remove();
+    }
+  });
+
+  it("honours --plan and --opset, and --quiet prints nothing", () => {
+    const out = join(dir.path, "opset.onnx");
+    const plan = join(dir.path, "plans", "opset.json");
+    const result = tfc(["compile", example("tiny-gpt.tfx"), "-o", out, "--plan", plan, "--opset", "18", "--quiet"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe("");
+    const written = JSON.parse(readFileSync(plan, "utf8"));
+    expect(written.graphs[0].opset).toBe(18);
+    expect(written.graphs[0].file).toBe("../opset.onnx");
+  });
+
+  it("rejects an opset the emitter cannot write as a usage error", () => {
+    const result = tfc(["compile", example("tiny-gpt.tfx"), "-o", join(dir.path, "x.onnx"), "--opset", "9"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/error: option '--opset <n>' argument '9' is invalid/);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it("shows the first and last layers of a deep model with an ellipsis", () => {
+    const spec = join(dir.path, "deep.tfx");
+    writeFileSync(spec, "model deep {\n  kind decoder  vocab 16  context 8\n  width 8  layers 120  heads 2\n}\n");
+    const result = tfc(["compile", spec, "-o", join(dir.path, "deep.onnx")]);
+    expect(result.code).toBe(0);
+    const rows = result.stdout.split("\n").filter((l) => /^\s+\d+\s+[\d,]+\s/.test(l));
+    expect(rows.map((l) => Number(l.trim().split(/\s+/)[0]))).toEqual([0, 1, 2, 3, 4, 115, 116, 117, 118, 119]);
+    expect(result.stdout).toMatch(/…\s+\(110 more layers; every layer is in the plan\)/);
+  });
+
+  it("reports spec errors with exit 1 and writes nothing", () => {
+    const spec = join(dir.path, "broken.tfx");
+    writeFileSync(spec, "model broken {\n  kind decoder  vocab 97  context 32\n  width 30  layers 2  heads 4\n}\n");
+    const out = join(dir.path, "broken.onnx");
+    const result = tfc(["compile", spec, "-o", out]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/error: could not compile `.*broken\.tfx` due to \d+ previous errors?/);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("reports an unwritable output as a user error", () => {
+    const blocker = join(dir.path, "a-file");
+    writeFileSync(blocker, "");
+    const result = tfc(["compile", example("tiny-gpt.tfx"), "-o", join(blocker, "model.onnx")]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: cannot write /m);
+    expect(result.stderr).not.toMatch(STACK_LINE);
+  });
+});

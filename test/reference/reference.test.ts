@@ -44,7 +44,6 @@ const cases: Case[] = [
   { label: "rmsnorm post decoder, classifier without bias", batch: 2, seq: 6, spec: tinySpec({ norm: { kind: "rmsnorm", placement: "post", eps: 1e-6 }, bias: false, output: { kind: "classifier", classes: 5 } }) },
   { label: "multi-query (kv_heads 1) rotary", batch: 1, seq: 11, spec: tinySpec({ kvHeads: 1, position: { kind: "rotary", theta: 500 }, norm: { kind: "rmsnorm", placement: "pre", eps: 1e-6 } }) },
   { label: "head_dim 16 × 4 heads ≠ width, no positions", batch: 1, seq: 8, spec: tinySpec({ headDim: 16, position: { kind: "none" }, kind: "encoder", output: { kind: "classifier", classes: 2 } }) },
-  { label: "opset 14", batch: 1, seq: 4, spec: tinySpec({ target: { opset: 14, devices: ["cpu"], precision: "fp32" }, norm: { kind: "rmsnorm", placement: "pre", eps: 1e-5 } }) },
 ];
 
 function seededIds(count: number, limit: number, seed: number): number[] {

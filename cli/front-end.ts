@@ -1,6 +1,5 @@
-import { renderDiagnostics } from "../grammar/index.js";
 import { Codes } from "../grammar/diagnostics.js";
-import { checkFile, type FrontEndResult } from "../compiler/pipeline.js";
+import type { FrontEndResult } from "../compiler/pipeline.js";
 import type { ModelSpec } from "../compiler/spec.js";
 import { ExitCode } from "./exit-codes.js";
 import { InternalFailure } from "./internal-failure.js";
@@ -14,7 +13,9 @@ export type LoadedSpec = { readonly spec: ModelSpec; readonly front: FrontEndRes
  * diagnostic (a crash the checker caught) is a bug, not the user's error: it is thrown as an
  * `InternalFailure` so it exits 70 and its stack stays hidden unless TFC_DEBUG is set.
  */
-export function loadSpec(file: string, model: string | undefined, io: Io): LoadedSpec {
+export async function loadSpec(file: string, model: string | undefined, io: Io): Promise<LoadedSpec> {
+  // Loaded on use: building the parser takes most of a second, which `--help` should not pay.
+  const [{ checkFile }, { renderDiagnostics }] = await Promise.all([import("../compiler/pipeline.js"), import("../grammar/render.js")]);
   const front = checkFile(file, { model });
   const internal = front.diagnostics.find((d) => d.code === Codes.Internal);
   if (internal) throw new InternalFailure(`${internal.message} (while checking ${file})`, internal.help);

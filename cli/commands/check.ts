@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { countParameters } from "../../compiler/check/index.js";
 import { ExitCode } from "../exit-codes.js";
 import { examples, type CommandContext } from "../context.js";
 import { withSeparators } from "../format.js";
@@ -17,13 +16,14 @@ export function registerCheck(program: Command, context: CommandContext): void {
     .argument("<file>", "the .tfx spec")
     .option("--model <name>", "the model to check, when FILE declares several")
     .addHelpText("after", examples(["tfc check examples/tiny-gpt.tfx", "tfc check models.tfx --model gpt2_small"]))
-    .action((file: string, options: CheckOptions) => context.exit(check(file, options, context)));
+    .action(async (file: string, options: CheckOptions) => context.exit(await check(file, options, context)));
 }
 
-function check(file: string, options: CheckOptions, { io }: CommandContext): ExitCode {
-  const loaded = loadSpec(file, options.model, io);
+async function check(file: string, options: CheckOptions, { io }: CommandContext): Promise<ExitCode> {
+  const loaded = await loadSpec(file, options.model, io);
   if ("exitCode" in loaded) return loaded.exitCode;
   const { spec } = loaded;
+  const { countParameters } = await import("../../compiler/check/index.js");
   io.out(`ok: ${spec.name} (${spec.kind}, ${withSeparators(countParameters(spec).total)} parameters)\n`);
   return ExitCode.Success;
 }

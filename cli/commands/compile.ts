@@ -1,9 +1,8 @@
 import { Option, InvalidArgumentError, type Command } from "commander";
 import { mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
-import { compileSpec } from "../../compiler/pipeline.js";
 import type { ExecutionPlan, PlannedLayer } from "../../compiler/plan.js";
-import { OnnxEmitError, writeOnnxFile } from "../../compiler/onnx/index.js";
+import { OnnxEmitError } from "../../compiler/onnx/errors.js";
 import { resolveOptions } from "../../compiler/onnx/options.js";
 import { writeFileAtomic } from "../atomic-write.js";
 import { ExitCode } from "../exit-codes.js";
@@ -64,7 +63,7 @@ function parseOpset(value: string): number {
 
 async function compile(file: string, options: CompileOptions, { io }: CommandContext): Promise<ExitCode> {
   const started = performance.now();
-  const loaded = loadSpec(file, options.model, io);
+  const loaded = await loadSpec(file, options.model, io);
   if ("exitCode" in loaded) return loaded.exitCode;
   const spec = options.opset === undefined ? loaded.spec : { ...loaded.spec, target: { ...loaded.spec.target, opset: options.opset } };
 
@@ -76,6 +75,7 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   }
   // The plan names its model relative to itself, so the two files can be moved together.
   const onnxFromPlan = relative(dirname(resolve(planPath)), resolve(onnxPath)).split(sep).join("/");
+  const [{ compileSpec }, { writeOnnxFile }] = await Promise.all([import("../../compiler/pipeline.js"), import("../../compiler/onnx/index.js")]);
   const { graph, plan } = compileSpec(spec, { onnxFile: onnxFromPlan });
 
   try {

@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { printGraph } from "../../compiler/ir/index.js";
-import { lowerModel } from "../../compiler/lower/index.js";
 import { ExitCode } from "../exit-codes.js";
 import { examples, type CommandContext } from "../context.js";
 import { loadSpec } from "../front-end.js";
@@ -20,12 +18,13 @@ export function registerExplain(program: Command, context: CommandContext): void
     .argument("<file>", "the .tfx spec")
     .option("--model <name>", "the model to explain, when FILE declares several")
     .addHelpText("after", examples(["tfc explain examples/tiny-gpt.tfx", "tfc explain models.tfx --model llama_tiny | less"]))
-    .action((file: string, options: ExplainOptions) => context.exit(explain(file, options, context)));
+    .action(async (file: string, options: ExplainOptions) => context.exit(await explain(file, options, context)));
 }
 
-function explain(file: string, options: ExplainOptions, { io }: CommandContext): ExitCode {
-  const loaded = loadSpec(file, options.model, io);
+async function explain(file: string, options: ExplainOptions, { io }: CommandContext): Promise<ExitCode> {
+  const loaded = await loadSpec(file, options.model, io);
   if ("exitCode" in loaded) return loaded.exitCode;
+  const [{ printGraph }, { lowerModel }] = await Promise.all([import("../../compiler/ir/index.js"), import("../../compiler/lower/index.js")]);
   io.out(printGraph(lowerModel(loaded.spec)));
   return ExitCode.Success;
 }

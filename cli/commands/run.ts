@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { ModelRunError, runModel, type Device, type GraphOptimization, type RunResult } from "../../runtime/index.js";
+import type { Device, GraphOptimization, RunResult } from "../../runtime/index.js";
 import { ExitCode } from "../exit-codes.js";
 import { examples, type CommandContext } from "../context.js";
 import { milliseconds, significant6, table } from "../format.js";
@@ -53,6 +53,8 @@ export function registerRun(program: Command, context: CommandContext): void {
 }
 
 async function run(model: string, options: RunCommandOptions, { io }: CommandContext): Promise<ExitCode> {
+  // ONNX Runtime's native binding is loaded only by the command that runs a model.
+  const { ModelRunError, runModel } = await import("../../runtime/index.js");
   let result: RunResult;
   try {
     result = await runModel(model, {

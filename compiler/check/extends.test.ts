@@ -10,7 +10,7 @@ const GPT2 = `model gpt2_small {
 
 describe("extends", () => {
   test("the child's fields override the parent's; expressions see the child's values", () => {
-    const source = `${GPT2}model gpt2_wide extends gpt2_small {\n  width 1024  heads 16\n  target onnx { opset 16 }\n}\n`;
+    const source = `${GPT2}model gpt2_wide extends gpt2_small {\n  width 1024  heads 16\n  target onnx { opset 18 }\n}\n`;
     const checked = checkSource(source, { model: "gpt2_wide" });
     expect(checked.brief).toEqual([]);
     expect(checked.models).toEqual(["gpt2_small", "gpt2_wide"]);
@@ -21,7 +21,7 @@ describe("extends", () => {
       heads: 16,
       headDim: 64,
       ffn: { size: 4096, activation: "gelu_tanh" },
-      target: { opset: 16 },
+      target: { opset: 18 },
     });
     // Inherited fields keep their spans in the parent.
     expect(textAt(source, { span: checked.spec!.spans.vocab })).toBe("vocab 50257");
@@ -30,9 +30,9 @@ describe("extends", () => {
 
   test("target fields are overridden one by one", () => {
     const source =
-      "model a { kind decoder vocab 10 context 8 width 8 layers 1 heads 2 target onnx { opset 15 device cuda } }\n" +
-      "model b extends a { target onnx { opset 16 } }\n";
-    expect(checkSource(source, { model: "b" }).spec?.target).toEqual({ opset: 16, devices: ["cuda"], precision: "fp32" });
+      "model a { kind decoder vocab 10 context 8 width 8 layers 1 heads 2 target onnx { opset 19 device cuda } }\n" +
+      "model b extends a { target onnx { opset 18 } }\n";
+    expect(checkSource(source, { model: "b" }).spec?.target).toEqual({ opset: 18, devices: ["cuda"], precision: "fp32" });
   });
 
   test("a parent that is only extended need not be complete", () => {

@@ -75,17 +75,17 @@ describe("not supported yet (E0501), at the exact span", () => {
 
 describe("the onnx target", () => {
   test("opset, devices and precision go into spec.target", () => {
-    const checked = checkSource(model("target onnx { opset 15  device cuda, cpu  precision fp32 }"));
+    const checked = checkSource(model("target onnx { opset 19  device cuda, cpu  precision fp32 }"));
     expect(checked.brief).toEqual([]);
-    expect(checked.spec?.target).toEqual({ opset: 15, devices: ["cuda", "cpu"], precision: "fp32" });
+    expect(checked.spec?.target).toEqual({ opset: 19, devices: ["cuda", "cpu"], precision: "fp32" });
     expect(checkSource(model("target onnx { device [cuda, cpu] }")).spec?.target.devices).toEqual(["cuda", "cpu"]);
   });
 
-  test("opsets outside 14..17", () => {
-    const old = checkSource(model("target onnx { opset 13 }"));
-    expect(old.brief).toEqual(["E0205 3:23 opset 13 is not supported"]);
-    expect(old.diagnostics[0].help).toBe("tfc emits ONNX opsets 14 to 17; 17 is the highest the bundled ONNX checker knows");
-    expect(checkSource(model("target onnx { opset 18 }")).brief).toEqual(["E0205 3:23 opset 18 is not supported"]);
+  test("opsets outside 17..21", () => {
+    const old = checkSource(model("target onnx { opset 16 }"));
+    expect(old.brief).toEqual(["E0205 3:23 opset 16 is not supported"]);
+    expect(old.diagnostics[0].help).toBe("tfc emits ONNX opsets 17 to 21; 17 (the default) is the one the ONNX checker of python3-onnx 1.12 validates");
+    expect(checkSource(model("target onnx { opset 22 }")).brief).toEqual(["E0205 3:23 opset 22 is not supported"]);
   });
 
   test("devices: unknown, planned, repeated", () => {
@@ -98,8 +98,8 @@ describe("the onnx target", () => {
     const unknown = checkSource(model("target onnx { opsett 17 }"));
     expect(unknown.brief).toEqual(["E0201 3:17 unknown target field `opsett`"]);
     expect(unknown.diagnostics[0].help).toBe("did you mean `opset`?");
-    expect(checkSource(model("target onnx { opset 16 opset 17 }")).brief).toEqual(["E0208 3:26 `opset` is set twice in `m`"]);
-    expect(checkSource(model("target onnx { opset 16 }\n  target onnx { opset 17 }")).brief).toEqual([
+    expect(checkSource(model("target onnx { opset 18 opset 17 }")).brief).toEqual(["E0208 3:26 `opset` is set twice in `m`"]);
+    expect(checkSource(model("target onnx { opset 18 }\n  target onnx { opset 17 }")).brief).toEqual([
       "E0208 4:3 `target` is given twice in `m`",
     ]);
   });

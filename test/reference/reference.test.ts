@@ -43,6 +43,9 @@ const cases: Case[] = [
   { label: "encoder geglu none", batch: 2, seq: 5, spec: tinySpec({ kind: "encoder", ffn: { size: 48, activation: "geglu" }, output: { kind: "none" } }) },
   { label: "rmsnorm post decoder, classifier without bias", batch: 2, seq: 6, spec: tinySpec({ norm: { kind: "rmsnorm", placement: "post", eps: 1e-6 }, bias: false, output: { kind: "classifier", classes: 5 } }) },
   { label: "multi-query (kv_heads 1) rotary", batch: 1, seq: 11, spec: tinySpec({ kvHeads: 1, position: { kind: "rotary", theta: 500 }, norm: { kind: "rmsnorm", placement: "pre", eps: 1e-6 } }) },
+  // Opset 18 moves ReduceMean's axes to an input (the rms_norm lowering); numerics only, since the
+  // bundled python3-onnx 1.12 checker knows opsets up to 17.
+  { label: "opset 18 rmsnorm", batch: 1, seq: 4, spec: tinySpec({ target: { opset: 18, devices: ["cpu"], precision: "fp32" }, norm: { kind: "rmsnorm", placement: "pre", eps: 1e-5 } }) },
   { label: "head_dim 16 × 4 heads ≠ width, no positions", batch: 1, seq: 8, spec: tinySpec({ headDim: 16, position: { kind: "none" }, kind: "encoder", output: { kind: "classifier", classes: 2 } }) },
 ];
 
@@ -104,8 +107,8 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.each(cases.map((c) => [c.label] as const))("%s", (label) => {
-  it("passes onnx.checker.check_model(full_check=True)", () => {
+describe.each(cases.map((c) => [c.label, c] as const))("%s", (label, c) => {
+  it.runIf(c.spec.target.opset <= 17)("passes onnx.checker.check_model(full_check=True)", () => {
     expect(checkerResults.get(label)).toBe("ok");
   });
 

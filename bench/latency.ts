@@ -146,6 +146,9 @@ export interface RatioStats {
   readonly median: number;
   readonly p10: number;
   readonly p90: number;
+  /** Rounds compared, and in how many of them the ratio was below 1 (a was faster). */
+  readonly rounds: number;
+  readonly below1: number;
 }
 
 /**
@@ -156,7 +159,13 @@ export interface RatioStats {
 export function pairedRatio(a: LatencyStats, b: LatencyStats): RatioStats {
   const n = Math.min(a.samplesMs.length, b.samplesMs.length);
   const ratios = Array.from({ length: n }, (_, i) => a.samplesMs[i] / b.samplesMs[i]).sort((x, y) => x - y);
-  return { median: percentile(ratios, 0.5), p10: percentile(ratios, 0.1), p90: percentile(ratios, 0.9) };
+  return {
+    median: percentile(ratios, 0.5),
+    p10: percentile(ratios, 0.1),
+    p90: percentile(ratios, 0.9),
+    rounds: n,
+    below1: ratios.filter((r) => r < 1).length,
+  };
 }
 
 function order<T>(items: readonly T[], round: number): readonly T[] {

@@ -31,9 +31,41 @@ interface TraceEvent {
 }
 
 /**
- * Profiles `warmup + runs` runs and keeps the last `runs`: ORT profiles from session creation on,
- * so warm-up runs cannot go unrecorded and are dropped from the trace by count instead.
+ * Profiles several models' runs, interleaved round by round like `timeInterleaved` so that drift in
+ * the machine's speed does not land on one model's profile. Each session profiles `warmup + runs`
+ * runs and the first `warmup` are dropped by count: ORT profiles from session creation on, so
+ * warm-up runs cannot go unrecorded.
  */
+export async function profileInterleaved(
+  models: readonly { readonly name: string; readonly path: string }[],
+  makeFeeds: (session: Session) => Feeds,
+  workDir: string,
+  options: { runs?: number; warmup?: number; session?: SessionOptions } = {},
+): Promise<Profile[]> {
+  const runs = options.runs ?? 5;
+  const warmup = options.warmup ?? 2;
+  const opened: { name: string; session: Session; feeds: Feeds }[] = [];
+  for (const m of models) {
+    const { session } = await openSession(m.path, {
+      ...(options.session ?? cpuSessionOptions()),
+      enableProfiling: true,
+      profileFilePrefix: join(workDir, `profile-${m.name}`),
+    });
+    opened.push({ name: m.name, session, feeds: makeFeeds(session) });
+  }
+  for (let round = 0; round < warmup + runs; round++) {
+    for (const o of round % 2 === 0 ? opened : [...opened].reverse()) await o.session.run(o.feeds);
+  }
+  const profiles: Profile[] = [];
+  for (const o of opened) {
+    o.session.endProfiling();
+    await o.session.release();
+    profiles.push(summarizeTrace(o.name, readTrace(workDir, o.name), warmup, runs));
+  }
+  return profiles;
+}
+
+/** Profiles one model on its own (see `profileInterleaved`). */
 export async function profileModel(
   name: string,
   modelPath: string,
@@ -41,22 +73,23 @@ export async function profileModel(
   workDir: string,
   options: { runs?: number; warmup?: number; session?: SessionOptions } = {},
 ): Promise<Profile> {
-  const runs = options.runs ?? 5;
-  const warmup = options.warmup ?? 2;
-  const prefix = join(workDir, `profile-${name}`);
-  const { session } = await openSession(modelPath, { ...(options.session ?? cpuSessionOptions()), enableProfiling: true, profileFilePrefix: prefix });
-  const feeds = makeFeeds(session);
-  for (let i = 0; i < warmup + runs; i++) await session.run(feeds);
-  session.endProfiling();
-  await session.release();
+  const [profile] = await profileInterleaved([{ name, path: modelPath }], makeFeeds, workDir, options);
+  return profile;
+}
+
+function readTrace(workDir: string, name: string): TraceEvent[] {
   const file = readdirSync(workDir)
-    .filter((f) => f.startsWith(`profile-${name}`) && f.endsWith(".json"))
+    .filter((f) => f.startsWith(`profile-${name}_`) && f.endsWith(".json"))
     .sort()
     .pop();
   if (!file) throw new Error(`no profile written for ${name} in ${workDir}`);
   const events = JSON.parse(readFileSync(join(workDir, file), "utf8")) as TraceEvent[];
   rmSync(join(workDir, file));
-  // Model runs appear as `model_run` events; keep kernel events from the last `runs` runs only.
+  return events;
+}
+
+function summarizeTrace(name: string, events: readonly TraceEvent[], warmup: number, runs: number): Profile {
+  // Kernel events come in run order; keep those of the last `runs` runs.
   const runEvents = events.filter((e) => e.cat === "Session" && e.name === "model_run");
   const kernels = events.filter((e) => e.cat === "Node" && e.name?.endsWith("_kernel_time") && e.args?.op_name);
   const perRun = kernels.length / Math.max(1, runEvents.length);
@@ -69,7 +102,7 @@ export async function profileModel(
     entry.us += e.dur ?? 0;
     byOp.set(op, entry);
   }
-  const totalUs = [...byOp.values()].reduce((s, e) => s + e.us, 0);
+  const totalUs = [...byOp.values()].reduce((sum, e) => sum + e.us, 0);
   return {
     name,
     runs,

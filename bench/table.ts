@@ -50,7 +50,7 @@ export function renderMarkdown(report: BenchReport): string {
   }
 
   out.push("", "## 1. Compile time per example", "");
-  out.push("Each compile in a fresh `node` process; median of the runs. *check+lower+plan* = read, parse, check, lower to IR, plan; *emit* = random weights generated and the ONNX file written; *in-process* = their sum; *process* = the whole child process, node startup and module loading included.");
+  out.push("Each compile in a fresh `node` process; median of the runs. *check+lower+plan* = read, parse, check, lower to IR, plan; *emit* = random weights generated and the ONNX file written; *in-process* = their sum; *startup* = node start and module loading before any of it; *process* = the whole child process as the parent saw it.");
   out.push("");
   const compileRows = report.compile.map((c) => [
     c.model && c.model !== c.example ? `${c.example} (\`${c.model}\`)` : c.example,
@@ -58,12 +58,17 @@ export function renderMarkdown(report: BenchReport): string {
     c.error ? `error: ${c.error}` : ms(c.checkLowerPlanMs),
     c.mode === "emit" ? ms(c.emitMs) : (c.skipped ?? "skipped"),
     c.error ? "–" : ms(c.endToEndMs),
+    ms(c.startupMs),
     ms(c.wallMs),
     c.mode === "emit" ? bytes(c.bytes) : "–",
     `${c.runs.length}`,
   ]);
   out.push(
-    table(["example", "params", "check+lower+plan", "emit", "in-process", "process", "ONNX size", "runs"], compileRows, ["l", "r", "r", "r", "r", "r", "r", "r"]),
+    table(
+      ["example", "params", "check+lower+plan", "emit", "in-process", "startup", "process", "ONNX size", "runs"],
+      compileRows,
+      ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
+    ),
   );
   const bert = report.compile.find((c) => c.example === "bert-base");
   if (bert && !bert.error) {
@@ -145,7 +150,7 @@ function latencyTable(points: readonly LatencyPoint[]): string {
       `${p.seq}`,
       cell(p.tfc),
       cell(p.peer),
-      `**${r[i].median.toFixed(3)}** (${r[i].p10.toFixed(2)}–${r[i].p90.toFixed(2)})`,
+      `**${r[i].median.toFixed(3)}** (${r[i].p10.toFixed(2)}–${r[i].p90.toFixed(2)}); tfc faster in ${r[i].below1}/${r[i].rounds}`,
       p.ratio.toFixed(3),
       `${Math.min(p.tfc.runs, p.peer.runs)}`,
     ]),

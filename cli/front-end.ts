@@ -1,4 +1,4 @@
-import { Codes } from "../grammar/diagnostics.js";
+import { Codes, type Diagnostic } from "../grammar/diagnostics.js";
 import type { FrontEndResult } from "../compiler/pipeline.js";
 import type { ModelSpec } from "../compiler/spec.js";
 import { ExitCode } from "./exit-codes.js";
@@ -18,7 +18,7 @@ export async function loadSpec(file: string, model: string | undefined, io: Io):
   const [{ checkFile }, { renderDiagnostics }] = await Promise.all([import("../compiler/pipeline.js"), import("../grammar/render.js")]);
   const front = checkFile(file, { model });
   const internal = front.diagnostics.find((d) => d.code === Codes.Internal);
-  if (internal) throw new InternalFailure(`${internal.message} (while checking ${file})`, internal.help);
+  if (internal) throw internalFailure(internal, file);
 
   const errors = front.diagnostics.filter((d) => d.severity === "error").length;
   if (front.diagnostics.length > 0) io.err(`${renderDiagnostics(front.diagnostics, front.sources, { color: io.color === true })}\n`);
@@ -31,4 +31,16 @@ export async function loadSpec(file: string, model: string | undefined, io: Io):
     throw new InternalFailure(`checking ${file} produced neither a model nor an error`);
   }
   return { spec: front.spec, front };
+}
+
+/**
+ * The parser and checker report a crash they caught as an E0901 diagnostic ("internal error in the
+ * checker", with the stack in `help`). This turns it into one line that names the stage and the file.
+ */
+export function internalFailure(diagnostic: Diagnostic, file: string): InternalFailure {
+  const match = /^internal error in the (\w+)(?::\s*(.*))?$/s.exec(diagnostic.message);
+  const message = match
+    ? `the ${match[1]} failed on ${file}${match[2] ? `: ${match[2]}` : ""}`
+    : `${diagnostic.message} (while checking ${file})`;
+  return new InternalFailure(message, diagnostic.help);
 }

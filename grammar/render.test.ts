@@ -84,7 +84,6 @@ describe("renderDiagnostic", () => {
 
   it("draws no colour unless asked, and colour when asked", () => {
     const d = error(Codes.UnknownField, "unknown field", span, { label: "here", help: "fix it" });
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for ANSI escapes
     const ansi = /\x1b\[/;
     expect(renderDiagnostic(d, text)).not.toMatch(ansi);
     expect(renderDiagnostic(d, text, { color: true })).toMatch(ansi);

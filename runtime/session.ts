@@ -51,40 +51,41 @@ export async function openSession(model: string | Uint8Array, options: SessionOp
     ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
   };
 
-  if (device === "cpu") return { session: await create(model, base, "cpu"), provider: "cpu" };
+  if (device === "cpu") return { session: await loadOn("cpu", model, base), provider: "cpu" };
 
   let cudaFailure: unknown;
   try {
     // ORT still places nodes the CUDA provider lacks kernels for on the CPU provider it always adds.
-    const session = await ort.InferenceSession.create(model as never, { ...base, executionProviders: ["cuda"] });
+    const session = await createSession(model, { ...base, executionProviders: ["cuda"] });
     return { session, provider: "cuda" };
   } catch (e) {
     cudaFailure = e;
   }
 
   // A model that cannot be loaded at all fails on the CPU too, and that error is the one to report.
-  const session = await create(model, base, "cpu");
+  const session = await loadOn("cpu", model, base);
   if (device === "cuda") {
     await session.release();
     throw new ModelRunError(
       `the CUDA execution provider is not available: ${firstLine(cudaFailure)}`,
-      "install onnxruntime-node with CUDA support (`npm install onnxruntime-node --onnxruntime-node-install=cuda12`) on a machine with an NVIDIA GPU, or use --device auto or cpu",
+      "install onnxruntime-node with CUDA support (`npm install onnxruntime-node --onnxruntime-node-install=cuda12`) on a machine with an NVIDIA GPU, or run with device `auto` or `cpu`",
     );
   }
   return { session, provider: "cpu", notice: CUDA_FALLBACK_NOTICE };
 }
 
-async function create(
-  model: string | Uint8Array,
-  base: ort.InferenceSession.SessionOptions,
-  provider: Provider,
-): Promise<ort.InferenceSession> {
+/** A session on one provider; a model ORT cannot load becomes a `ModelRunError` naming it. */
+async function loadOn(provider: Provider, model: string | Uint8Array, base: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
   try {
-    return await ort.InferenceSession.create(model as never, { ...base, executionProviders: [provider] });
+    return await createSession(model, { ...base, executionProviders: [provider] });
   } catch (e) {
     const what = typeof model === "string" ? model : `the ${model.byteLength}-byte model`;
     throw new ModelRunError(`ONNX Runtime cannot load ${what}: ${firstLine(e)}`, "check that the file is an ONNX model written by `tfc compile`");
   }
+}
+
+function createSession(model: string | Uint8Array, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  return typeof model === "string" ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }
 
 function firstLine(e: unknown): string {

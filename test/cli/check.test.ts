@@ -28,6 +28,14 @@ describe("tfc check", () => {
     expect(result.stderr).not.toMatch(STACK_LINE);
   });
 
+  it("colours diagnostics only when asked (FORCE_COLOR) and never under NO_COLOR", () => {
+    const spec = join(dir.path, "colour.tfx");
+    writeFileSync(spec, "model colour {\n  kind decoder  vocab 97  context 32\n  width 32  layers 2  heads 4\n  ffn 4 * width gleu\n}\n");
+    expect(tfc(["check", spec]).stderr).not.toContain("\x1b[");
+    expect(tfc(["check", spec], { env: { FORCE_COLOR: "1" } }).stderr).toContain("\x1b[");
+    expect(tfc(["check", spec], { env: { FORCE_COLOR: "1", NO_COLOR: "1" } }).stderr).not.toContain("\x1b[");
+  });
+
   it("reports every error of a file in one run", () => {
     const spec = join(dir.path, "two.tfx");
     writeFileSync(spec, "model two {\n  kind decoder  vocab 97  context 32\n  width 30  layers 2  heads 4\n  ffn 4 * width gleu\n}\n");

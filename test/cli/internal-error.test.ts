@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { ExitCode } from "../../cli/exit-codes.js";
+import { internalFailure } from "../../cli/front-end.js";
 import { InternalFailure } from "../../cli/internal-failure.js";
+import { Codes, error } from "../../grammar/diagnostics.js";
 import type { Io } from "../../cli/io.js";
 import { guard, main } from "../../cli/program.js";
 import { STACK_LINE } from "./tfc.js";
@@ -56,6 +58,16 @@ describe("the top-level handler", () => {
       throw new InternalFailure("internal error in the checker", "Error: x\n    at check (check.ts:1:1)");
     });
     expect(debug.stderr).toContain("at check (check.ts:1:1)");
+  });
+
+  it("turns a crash the checker caught into an internal failure naming the stage", () => {
+    const span = { file: "m.tfx", start: { offset: 0, line: 1, column: 1 }, end: { offset: 0, line: 1, column: 1 } };
+    const stack = "TypeError: x is undefined\n    at resolve (resolve-model.ts:9:9)";
+    const checker = internalFailure(error(Codes.Internal, "internal error in the checker", span, { help: stack }), "m.tfx");
+    expect(checker.message).toBe("the checker failed on m.tfx");
+    expect(checker.detail).toBe(stack);
+    const parser = internalFailure(error(Codes.Internal, "internal error in the parser: token stream ended", span), "m.tfx");
+    expect(parser.message).toBe("the parser failed on m.tfx: token stream ended");
   });
 
   it("runs in-process with captured output", async () => {

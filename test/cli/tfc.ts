@@ -18,8 +18,10 @@ export interface TfcResult {
 
 export function tfc(args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}): TfcResult {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
-  if (!options.env || !("TFC_DEBUG" in options.env)) delete env.TFC_DEBUG;
+  // Plain output whatever the environment running the tests asks for; a test opts back in via `env`.
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of ["TFC_DEBUG", "FORCE_COLOR", "NO_COLOR"]) delete env[name];
+  Object.assign(env, options.env);
   const result = spawnSync(process.execPath, [cliPath, ...args], { cwd: options.cwd ?? repoRoot, env, encoding: "utf8", timeout: 120_000 });
   if (result.error) throw result.error;
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };

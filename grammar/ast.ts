@@ -264,3 +264,6 @@ export const MODEL_FIELD_NAMES = [
 export const TARGET_FIELD_NAMES = ["opset", "device", "precision", "threads"] as const;
 
 export const DIRECTIVE_NAMES = ["share", "prune", "quantize", "recompute"] as const;
+
+/** In an attention block these identifiers start a selector (`layers 0..5`, `heads [0, 1]`). */
+export const SELECTOR_WORDS = ["layers", "heads"] as const;

@@ -1,12 +1,11 @@
 import type { CstElement, CstNode, IToken } from "chevrotain";
-import { MODEL_FIELD_NAMES } from "./ast.js";
+import { MODEL_FIELD_NAMES, SELECTOR_WORDS } from "./ast.js";
 import type * as A from "./ast.js";
 import { Codes, error, type Diagnostic } from "./diagnostics.js";
 import { isRealToken, tokenEnd } from "./lexer.js";
 import type { LineIndex } from "./source-text.js";
 import type { Span } from "./span.js";
 import { didYouMean } from "./suggest.js";
-import { SELECTOR_WORDS } from "./parser.js";
 import { describeToken } from "./syntax-errors.js";
 import * as T from "./tokens.js";
 
@@ -380,7 +379,7 @@ export class AstBuilder {
       const startsRun = previous === undefined || ruleStarts.some((start) => start > previous! && start < first.startOffset);
       previous = first.startOffset;
       if (!startsRun) continue;
-      if (first.tokenType === T.Identifier && SELECTOR_WORDS.has(first.image)) {
+      if (first.tokenType === T.Identifier && (SELECTOR_WORDS as readonly string[]).includes(first.image)) {
         // The parser looked past `layers` and saw no range, so the rule never started.
         this.diagnostics.push(
           error(Codes.MissingToken, `\`${first.image}\` needs a range`, this.tokenSpan(first), {

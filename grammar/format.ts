@@ -2,6 +2,7 @@ import {
   MODEL_FIELD_NAMES,
   TARGET_FIELD_NAMES,
   DIRECTIVE_NAMES,
+  SELECTOR_WORDS,
   type AttentionBlock,
   type AttentionRule,
   type Comment,
@@ -19,7 +20,6 @@ import {
   type TopLevelItem,
   type Value,
 } from "./ast.js";
-import { SELECTOR_WORDS } from "./parser.js";
 import type { Span } from "./span.js";
 
 /**
@@ -273,16 +273,20 @@ function printArgument(arg: PatternArgument, spaceForm: boolean): string {
 function isSafeSpaceArgument(arg: PatternArgument, index: number, count: number): boolean {
   const value = arg.value;
   if (!value) return false;
-  if (arg.name && SELECTOR_WORDS.has(arg.name.name)) return false;
+  if (arg.name && isSelectorWord(arg.name.name)) return false;
   if (hasTopLevelPlus(value)) return false;
   const first = firstToken(value);
   if (first.kind === "minus") return false;
-  if (first.kind === "name" && SELECTOR_WORDS.has(first.text)) return false;
+  if (first.kind === "name" && isSelectorWord(first.text)) return false;
   // `window (256)` would read as the parenthesised form.
   if (index === 0 && !arg.name && first.kind === "paren") return false;
   // A lone name followed by another argument would read as `name value`.
   if (!arg.name && value.kind === "Name" && index < count - 1) return false;
   return true;
+}
+
+function isSelectorWord(word: string): boolean {
+  return (SELECTOR_WORDS as readonly string[]).includes(word);
 }
 
 function hasTopLevelPlus(value: Value): boolean {

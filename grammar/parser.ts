@@ -1,5 +1,5 @@
 import { CstParser, tokenMatcher, type IParserErrorMessageProvider, type TokenType } from "chevrotain";
-import { DIRECTIVE_NAMES, MODEL_FIELD_NAMES, TARGET_FIELD_NAMES } from "./ast.js";
+import { DIRECTIVE_NAMES, MODEL_FIELD_NAMES, SELECTOR_WORDS, TARGET_FIELD_NAMES } from "./ast.js";
 import * as T from "./tokens.js";
 
 /**
@@ -49,7 +49,7 @@ const errorMessageProvider: IParserErrorMessageProvider = {
 };
 
 /** In an attention rule these identifiers start a selector, so a pattern's arguments stop before them. */
-export const SELECTOR_WORDS: ReadonlySet<string> = new Set(["layers", "heads"]);
+const SELECTOR_WORD_SET: ReadonlySet<string> = new Set(SELECTOR_WORDS);
 
 export class TfxParser extends CstParser {
   constructor() {
@@ -372,14 +372,14 @@ export class TfxParser extends CstParser {
 
   private atSelectorWord(k: number): boolean {
     const token = this.LA(k);
-    return token.tokenType === T.Identifier && SELECTOR_WORDS.has(token.image);
+    return token.tokenType === T.Identifier && SELECTOR_WORD_SET.has(token.image);
   }
 
   /** `NAME value` where the value starts with something other than `-` (`w - 1` stays an expression). */
   private atNamedArgument(): boolean {
     if (this.LA(1).tokenType !== T.Identifier) return false;
     const next = this.LA(2);
-    if (next.tokenType === T.Identifier) return !SELECTOR_WORDS.has(next.image);
+    if (next.tokenType === T.Identifier) return !SELECTOR_WORD_SET.has(next.image);
     return (
       next.tokenType === T.NumberLiteral ||
       tokenMatcher(next, T.StringToken) ||

@@ -4,7 +4,6 @@ import { isRealToken, tokenEnd } from "./lexer.js";
 import type { SyntaxErrorPayload } from "./parser.js";
 import type { LineIndex } from "./source-text.js";
 import type { Span } from "./span.js";
-import { didYouMean } from "./suggest.js";
 import * as T from "./tokens.js";
 
 /**
@@ -168,7 +167,9 @@ function describeBlock(at: ErrorSite, openIndex: number | undefined, ruleName: s
     return { description, inside: description, expects, keyword: b2 };
   }
   const model = tokens[0]?.tokenType === T.Model ? tokens[0] : undefined;
-  if (model && (ruleName === "modelDecl" || openIndex === undefined || tokens[openIndex - 1]?.tokenType === T.Identifier)) {
+  // The model's own `{` follows `model NAME` or `model NAME extends PARENT`.
+  const isModelBrace = openIndex === undefined || openIndex === 2 || (openIndex === 4 && tokens[2]?.tokenType === T.Extends);
+  if (model && isModelBrace) {
     const name = tokens[1]?.tokenType === T.Identifier ? ` \`${tokens[1].image}\`` : "";
     return {
       description: `the block of model${name}`,
@@ -188,10 +189,13 @@ function blockError(at: ErrorSite, ruleName: string): Diagnostic {
     const where = block.keyword ?? open?.token;
     const position = where ? at.source.positionAt(where.startOffset) : undefined;
     const labels: DiagnosticLabel[] = open ? [{ span: at.tokenSpan(open.token), message: "this `{` is never closed" }] : [];
+    const next = at.actual?.tokenType;
+    const topLevelOnly =
+      next === T.Let ? "; constants (`let`) are defined outside models" : next === T.Import ? "; `import` goes at the top of the file" : "";
     return error(Codes.MissingToken, `expected \`}\`, found ${at.found()}`, at.missingSpan(), {
       label: "expected `}`",
       labels,
-      help: `add \`}\` to close ${block.description}${position ? ` opened at ${position.line}:${position.column}` : ""}`,
+      help: `add \`}\` to close ${block.description}${position ? ` opened at ${position.line}:${position.column}` : ""}${topLevelOnly}`,
     });
   }
 
@@ -216,13 +220,6 @@ function strayTokenHelp(actual: IToken, ruleName: string): string | undefined {
     }
     if (type === T.Colon || type === T.Equals) return "a field is written without `:` or `=`, as in `width 768`";
   }
-  if (ruleName === "attentionBlock" && type === T.Identifier) {
-    const suggestion = didYouMean(actual.image, ["layers", "heads"]);
-    return suggestion
-      ? `did you mean \`${suggestion}\`?`
-      : "a rule starts with `layers RANGE`, `heads RANGE`, `layers RANGE heads RANGE` or `default`";
-  }
-  if (ruleName === "attentionBlock" && type === T.Colon) return "a rule is written `SELECTOR : PATTERN`, as in `layers 0..5 : window 256`";
   return undefined;
 }
 

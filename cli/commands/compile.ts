@@ -3,7 +3,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
 import type { ExecutionPlan, PlannedLayer } from "../../compiler/plan.js";
 import { OnnxEmitError } from "../../compiler/onnx/errors.js";
-import { resolveOptions } from "../../compiler/onnx/options.js";
+import { OPSET_RANGE } from "../../compiler/check/target.js";
 import { writeFileAtomic } from "../atomic-write.js";
 import { ExitCode } from "../exit-codes.js";
 import { examples, type CommandContext } from "../context.js";
@@ -18,6 +18,7 @@ interface CompileOptions {
   readonly model?: string;
   readonly opset?: number;
   readonly quiet?: boolean;
+  readonly planOnly?: boolean;
 }
 
 /** Layer tables longer than this show their first and last rows only; plan.json has them all. */
@@ -37,6 +38,7 @@ export function registerCompile(program: Command, context: CommandContext): void
     .option("--plan <file.json>", "where to write the plan (default: beside the model, <name>.plan.json)")
     .option("--model <name>", "the model to compile, when FILE declares several")
     .addOption(new Option("--opset <n>", "ONNX opset to emit, overriding the spec's target").argParser(parseOpset))
+    .option("--plan-only", "write the plan without emitting (or allocating) any weights")
     .option("-q, --quiet", "print nothing on success")
     .addHelpText(
       "after",
@@ -44,19 +46,18 @@ export function registerCompile(program: Command, context: CommandContext): void
         "tfc compile examples/tiny-gpt.tfx",
         "tfc compile models.tfx --model gpt2_small -o build/gpt2.onnx",
         "tfc compile examples/tiny-gpt.tfx --opset 18 --plan build/plan.json --quiet",
+        "tfc compile examples/llama-7b.tfx --plan-only",
       ]),
     )
     .action(async (file: string, options: CompileOptions) => context.exit(await compile(file, options, context)));
 }
 
+/** The same range a spec's `target onnx { opset N }` accepts. */
 function parseOpset(value: string): number {
   const opset = Number(value);
   if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError("Not an integer.");
-  try {
-    resolveOptions({ opset });
-  } catch (e) {
-    if (e instanceof OnnxEmitError) throw new InvalidArgumentError(`${e.message}.`);
-    throw e;
+  if (opset < OPSET_RANGE.min || opset > OPSET_RANGE.max) {
+    throw new InvalidArgumentError(`tfc emits ONNX opsets ${OPSET_RANGE.min} to ${OPSET_RANGE.max}.`);
   }
   return opset;
 }
@@ -76,18 +77,20 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   // The plan names its model relative to itself, so the two files can be moved together.
   const onnxFromPlan = relative(dirname(resolve(planPath)), resolve(onnxPath)).split(sep).join("/");
   const [{ compileSpec }, { writeOnnxFile }] = await Promise.all([import("../../compiler/pipeline.js"), import("../../compiler/onnx/index.js")]);
-  const { graph, plan } = compileSpec(spec, { onnxFile: onnxFromPlan });
+  const { graph, plan } = compileSpec(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan });
 
-  try {
-    mkdirSync(dirname(onnxPath), { recursive: true });
-    await writeOnnxFile(graph, onnxPath, { opset: spec.target.opset, producerVersion: tfcVersion() });
-  } catch (e) {
-    if (e instanceof OnnxEmitError) {
-      reportError(io, `cannot emit \`${spec.name}\` as ONNX: ${e.message}`);
-      return ExitCode.UserError;
+  if (!options.planOnly) {
+    try {
+      mkdirSync(dirname(onnxPath), { recursive: true });
+      await writeOnnxFile(graph, onnxPath, { opset: spec.target.opset, producerVersion: tfcVersion() });
+    } catch (e) {
+      if (e instanceof OnnxEmitError) {
+        reportError(io, `cannot emit \`${spec.name}\` as ONNX: ${e.message}`, "`--plan-only` writes its plan without emitting weights");
+        return ExitCode.UserError;
+      }
+      if (isFileSystemError(e)) return cannotWrite(io, onnxPath, e);
+      throw e;
     }
-    if (isFileSystemError(e)) return cannotWrite(io, onnxPath, e);
-    throw e;
   }
   try {
     writeFileAtomic(planPath, `${JSON.stringify(plan, null, 2)}\n`);
@@ -96,7 +99,8 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
     throw e;
   }
   const elapsed = performance.now() - started;
-  if (!options.quiet) io.out(summary(plan, [onnxPath, planPath], elapsed).join("\n") + "\n");
+  const written = options.planOnly ? [planPath] : [onnxPath, planPath];
+  if (!options.quiet) io.out(summary(plan, written, elapsed).join("\n") + "\n");
   return ExitCode.Success;
 }
 

@@ -7,6 +7,26 @@ describe("tfc compile", () => {
   const dir = tempDir("compile");
   afterAll(() => dir.remove());
 
+  it("plans a 7B-parameter spec with --plan-only, allocating no weights", () => {
+    const planPath = join(dir.path, "llama_7b.plan.json");
+    const result = tfc(["compile", example("llama-7b.tfx"), "--plan-only", "--plan", planPath]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const plan = JSON.parse(readFileSync(planPath, "utf8"));
+    expect(plan.graphs[0].parameters).toBe(6_738_415_616);
+    expect(plan.graphs[0].file).toBeUndefined();
+    expect(plan.graphs[0].layers).toHaveLength(32);
+    expect(result.stdout).toContain("6,738,415,616");
+    expect(readdirSync(dir.path).filter((f) => f.endsWith(".onnx"))).toEqual([]);
+  });
+
+  it("refuses to emit a model past the 2 GB protobuf limit, pointing at --plan-only", () => {
+    const result = tfc(["compile", example("llama-7b.tfx"), "-o", join(dir.path, "big.onnx")]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("--plan-only");
+    expect(existsSync(join(dir.path, "big.onnx"))).toBe(false);
+  });
+
   it.each([
     ["tiny-gpt.tfx", "tiny_gpt", "decoder"],
     ["tiny-bert.tfx", "tiny_bert", "encoder"],

@@ -38,6 +38,8 @@ export interface LatencyPoint {
   readonly gemm?: GemmResult;
   /** Per-round (tfc GFLOP/s) / (GEMM GFLOP/s), summarized. */
   readonly fractionOfGemm?: RatioStats;
+  /** tfc's fastest run against the GEMM's fastest run: the quiet-machine estimate. */
+  readonly fractionOfGemmBest?: number;
 }
 
 export interface ModelFile {
@@ -58,7 +60,7 @@ export interface BenchReport {
   /** The GEMM over every round of every sequence length. */
   readonly gemm?: GemmResult;
   readonly opCounts?: { readonly tfc: OpCounts; readonly peer: OpCounts };
-  readonly profiles?: { readonly seq: number; readonly tfc: Profile; readonly peer: Profile };
+  readonly profiles?: readonly { readonly seq: number; readonly tfc: Profile; readonly peer: Profile }[];
   /** Things that went wrong or differ from the brief, shown at the top of the markdown. */
   readonly notes: readonly string[];
   readonly elapsedMs: number;

@@ -5,7 +5,7 @@
  *
  *   node dist/bench/run.js [--quick] [--no-profile] [--skip-compile] [--runs N] [--seqs 128,512]
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
 import { checkFile, compileSpec } from "../compiler/pipeline.js";
@@ -26,7 +26,7 @@ import {
   type Session,
 } from "./latency.js";
 import { optimizedOpCounts } from "./optimized-ops.js";
-import { profileInterleaved } from "./profile.js";
+import { profileInterleaved, type Profile } from "./profile.js";
 import { buildWithPython, pythonModuleVersion } from "./python.js";
 import type { BenchReport, LatencyPoint, MachineFacts } from "./report.js";
 import { renderMarkdown } from "./table.js";
@@ -85,6 +85,8 @@ async function main(): Promise<void> {
       onProgress: log,
     });
     for (const c of compile) if (c.error) notes.push(`compile of ${c.example} failed: ${c.error}`);
+    // Only bert-base's file is used again; the others were written to be timed.
+    for (const c of compile) if (c.onnxPath && c.path !== BERT_SPEC) rmSync(c.onnxPath, { force: true });
   }
 
   // The bert-base spec, graph (for FLOPs) and ONNX file (from the compile bench, or compiled here).
@@ -153,6 +155,7 @@ async function main(): Promise<void> {
       peerGflops: flops / peer.medianMs / 1e6,
       gemm,
       fractionOfGemm,
+      fractionOfGemmBest: gemm ? flops / tfc.minMs / 1e6 / gemm.peakGflops : undefined,
     });
   }
   await tfcOpen.session.release();
@@ -176,23 +179,23 @@ async function main(): Promise<void> {
     peer: await optimizedOpCounts("peer", peerBuild.path, work, sessionOptions),
   };
 
-  // 5. Per-op kernel time at the longest sequence.
-  let profiles: BenchReport["profiles"];
+  // 5. Per-op kernel time, both models profiled in interleaved rounds.
+  const profiles: { seq: number; tfc: Profile; peer: Profile }[] = [];
   if (args.profile) {
-    const seq = Math.max(...args.seqs);
-    log(`profiling at seq ${seq}`);
-    const feeds = (s: Session) => tokenFeeds(s, { batch: 1, seq, vocab: spec.vocab, seed: 7 });
-    const runs = args.quick ? 2 : 5;
-    const [tfc, peer] = await profileInterleaved(
-      [
-        { name: "tfc", path: tfcPath },
-        { name: "peer", path: peerBuild.path },
-      ],
-      feeds,
-      work,
-      { runs, session: sessionOptions },
-    );
-    profiles = { seq, tfc, peer };
+    for (const seq of args.seqs) {
+      log(`profiling at seq ${seq}`);
+      const feeds = (s: Session) => tokenFeeds(s, { batch: 1, seq, vocab: spec.vocab, seed: 7 });
+      const [tfc, peer] = await profileInterleaved(
+        [
+          { name: "tfc", path: tfcPath },
+          { name: "peer", path: peerBuild.path },
+        ],
+        feeds,
+        work,
+        { runs: args.quick ? 2 : 5, session: sessionOptions },
+      );
+      profiles.push({ seq, tfc, peer });
+    }
   }
 
   const report: BenchReport = {

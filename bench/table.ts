@@ -85,7 +85,9 @@ export function renderMarkdown(report: BenchReport): string {
     out.push(
       `Both fp32 with identical parameter shapes (random weights), same inputs, one process, one onnxruntime-node build, ` +
         `session options ${inlineOptions(report.sessionOptions)}; runs interleaved (A B, B A, …) after warm-up. ` +
-        `tfc: \`${tfc.path}\` (${bytes(tfc.bytes)}); peer: \`bench/python/bert_peer.py\` → torch.onnx.export opset 17, dynamic batch/seq, constant folding (${bytes(peer.bytes)}).`,
+        `tfc: \`${tfc.path}\` (${bytes(tfc.bytes)}, session created in ${ms(tfc.sessionCreateMs)}); ` +
+        `peer: \`bench/python/bert_peer.py\` → torch.onnx.export opset 17, dynamic batch/seq, constant folding ` +
+        `(${bytes(peer.bytes)}, session created in ${ms(peer.sessionCreateMs)}).`,
     );
     out.push("");
   }
@@ -111,7 +113,7 @@ export function renderMarkdown(report: BenchReport): string {
   }
   out.push(
     table(
-      ["seq", "FLOPs (graphStats)", "tfc median", "tfc GFLOP/s", "peer GFLOP/s", "GEMM GFLOP/s (same rounds)", "tfc / GEMM (p10–p90)"],
+      ["seq", "FLOPs (graphStats)", "tfc median", "tfc GFLOP/s", "peer GFLOP/s", "GEMM GFLOP/s (same rounds)", "tfc / GEMM (p10–p90)", "best tfc / best GEMM"],
       report.latency.map((p) => [
         `${p.seq}`,
         `${(p.flops / 1e9).toFixed(2)} G`,
@@ -120,8 +122,11 @@ export function renderMarkdown(report: BenchReport): string {
         p.peerGflops.toFixed(1),
         p.gemm ? p.gemm.gflops.toFixed(1) : "–",
         p.fractionOfGemm ? `${pct(p.fractionOfGemm.median)} (${pct(p.fractionOfGemm.p10)}–${pct(p.fractionOfGemm.p90)})` : "–",
+        p.fractionOfGemmBest !== undefined && p.gemm
+          ? `${pct(p.fractionOfGemmBest)} (${(p.flops / p.tfc.minMs / 1e6).toFixed(0)} / ${p.gemm.peakGflops.toFixed(0)})`
+          : "–",
       ]),
-      ["r", "r", "r", "r", "r", "r", "r"],
+      ["r", "r", "r", "r", "r", "r", "r", "r"],
     ),
   );
 
@@ -132,10 +137,12 @@ export function renderMarkdown(report: BenchReport): string {
     out.push(opCountTable(report.opCounts.tfc, report.opCounts.peer));
   }
 
-  if (report.profiles) {
-    const { tfc, peer, seq } = report.profiles;
-    out.push("", `## 5. Kernel time by op type (ORT profiler, seq ${seq}, mean of ${tfc.runs} runs)`, "");
-    out.push(profileTable(tfc, peer));
+  if (report.profiles && report.profiles.length > 0) {
+    out.push("", `## 5. Kernel time by op type (ORT profiler, both models in interleaved rounds)`);
+    for (const { tfc, peer, seq } of report.profiles) {
+      out.push("", `seq ${seq}, mean of ${tfc.runs} runs:`, "");
+      out.push(profileTable(tfc, peer));
+    }
   }
   out.push("");
   return out.join("\n");

@@ -32,8 +32,7 @@ export class AstBuilder {
     const keyword = token(cst, "Model");
     const name = this.identifier(token(cst, "name"));
     if (!keyword || !name) return undefined;
-    const parentToken = token(cst, "parent");
-    const parent = this.identifier(parentToken);
+    const parent = this.identifier(token(cst, "parent"));
     const members: A.ModelMember[] = [];
     for (const member of nodes(cst, "member")) {
       const built = this.member(member);
@@ -157,10 +156,9 @@ export class AstBuilder {
 
   private assignment(cst: CstNode): A.AttentionAssignment | undefined {
     const selector = this.selector(node(cst, "selector"));
-    const colon = token(cst, "Colon");
-    if (!selector) return undefined;
-    const pattern = this.pattern(node(cst, "pattern"), isRealToken(colon) ? colon : selector);
-    return { kind: "AttentionAssignment", selector, pattern, span: this.cover(selector, colon, pattern) };
+    const pattern = this.pattern(node(cst, "pattern"));
+    if (!selector || !pattern) return undefined;
+    return { kind: "AttentionAssignment", selector, pattern, span: this.cover(selector, pattern) };
   }
 
   private selector(cst: CstNode | undefined): A.Selector | undefined {
@@ -196,6 +194,8 @@ export class AstBuilder {
         }),
       );
     }
+    // A selector whose range was lost to a syntax error would silently mean "all layers": leave it out.
+    if (!range || (isRealToken(headsWord) && !headsRange)) return undefined;
     const layers = word.image === "layers" ? range : undefined;
     const heads = word.image === "heads" ? range : headsRange;
     return {
@@ -207,15 +207,14 @@ export class AstBuilder {
     };
   }
 
-  private pattern(cst: CstNode | undefined, before: Spanned): A.Pattern {
+  private pattern(cst: CstNode | undefined): A.Pattern | undefined {
     const terms: A.PatternTerm[] = [];
     for (const term of cst ? nodes(cst, "term") : []) {
       const built = this.term(term);
       if (built) terms.push(built);
     }
-    // An empty pattern (after an error) sits, zero-width, right after the `:`.
-    const span = terms.length > 0 ? this.cover(...terms) : this.pointAfter(before);
-    return { kind: "Pattern", terms, span };
+    if (terms.length === 0) return undefined;
+    return { kind: "Pattern", terms, span: this.cover(...terms) };
   }
 
   private term(cst: CstNode): A.PatternTerm | undefined {
@@ -318,15 +317,12 @@ export class AstBuilder {
   private unary(cst: CstNode): A.Expression | undefined {
     const minus = token(cst, "Minus");
     if (minus) {
-      const operand = this.unaryOperand(node(cst, "operand"));
+      const operandNode = node(cst, "operand");
+      const operand = operandNode ? this.unary(operandNode) : undefined;
       if (!operand || !isRealToken(minus)) return undefined;
       return { kind: "Unary", operator: "-", operand, span: this.cover(minus, operand) };
     }
     return this.atom(node(cst, "atom"));
-  }
-
-  private unaryOperand(cst: CstNode | undefined): A.Expression | undefined {
-    return cst ? this.unary(cst) : undefined;
   }
 
   private atom(cst: CstNode | undefined): A.Expression | undefined {
@@ -445,11 +441,6 @@ export class AstBuilder {
     }
     if (!Number.isFinite(start)) return this.source.span(0, 0);
     return this.source.span(start, end);
-  }
-
-  private pointAfter(part: Spanned): Span {
-    const span = this.cover(part);
-    return this.source.span(span.end.offset, span.end.offset);
   }
 
   private cstSpan(cst: CstNode): Span {

@@ -57,8 +57,10 @@ class Printer {
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       while (this.peekComment(item.span.start.offset)) {
-        if (previous !== undefined && previous !== "comment" && previous.kind === "Model") this.blank();
-        this.comment(this.takeComment(), "");
+        const comment = this.takeComment();
+        const afterModel = previous !== undefined && previous !== "comment" && previous.kind === "Model";
+        if (afterModel || this.hasGapBefore(comment.span)) this.blank();
+        this.comment(comment, "");
         previous = "comment";
       }
       if (previous !== undefined && previous !== "comment") {
@@ -70,14 +72,12 @@ class Printer {
       this.trailing(item, items[i + 1]?.span.start.offset ?? Number.POSITIVE_INFINITY);
       previous = item;
     }
-    let first = true;
     while (this.nextComment < this.comments.length) {
       const comment = this.takeComment();
-      if (first && previous !== undefined && previous !== "comment" && previous.kind === "Model") this.blank();
-      else if (this.hasGapBefore(comment.span)) this.blank();
-      first = false;
-      this.lastLine = undefined;
+      const afterModel = previous !== undefined && previous !== "comment" && previous.kind === "Model";
+      if (afterModel || this.hasGapBefore(comment.span)) this.blank();
       this.comment(comment, "");
+      previous = "comment";
     }
     return this.out.length === 0 ? "" : `${this.out.join("\n")}\n`;
   }

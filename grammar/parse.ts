@@ -6,6 +6,7 @@ import { repairMisspeltKeywords } from "./keyword-repair.js";
 import { lex, tokenEnd } from "./lexer.js";
 import { tfxParser } from "./parser.js";
 import { LineIndex } from "./source-text.js";
+import type { Span } from "./span.js";
 import { didYouMean } from "./suggest.js";
 import { describeToken, syntaxDiagnostics } from "./syntax-errors.js";
 import * as T from "./tokens.js";
@@ -50,8 +51,7 @@ class FileParser {
   /** The `}` that closed the previous model, when unparsed tokens follow it. */
   private closedEarly: { brace: IToken; name: string } | undefined;
 
-  constructor(private readonly source: LineIndex) {
-  }
+  constructor(private readonly source: LineIndex) {}
 
   run(): ParseResult {
     const lexed = lex(this.source);
@@ -165,8 +165,7 @@ class FileParser {
       this.diagnostics.push(
         error(Codes.UnexpectedToken, "unexpected `}`", span, {
           label: "no block is open here",
-          labels,
-          help: closedEarlyHelp ?? "remove it, or look above for a block that lacks its `{`",
+          help: "remove it, or look above for a block that lacks its `{`",
         }),
       );
       return;
@@ -187,7 +186,7 @@ class FileParser {
     );
   }
 
-  private tokenSpan(token: IToken) {
+  private tokenSpan(token: IToken): Span {
     return this.source.span(token.startOffset, tokenEnd(token));
   }
 }

@@ -44,6 +44,12 @@ function checkAstSpans(node: unknown, lines: LineIndex): void {
   if (node === null || typeof node !== "object") return;
   const record = node as Record<string, unknown>;
   if (typeof record.kind === "string" && record.span) checkSpan(record.span as Span, lines, `${record.kind} node`);
+  // After recovery, nodes are complete or absent (build-ast.ts).
+  const incomplete = () => `incomplete ${String(record.kind)} node in ${JSON.stringify(lines.text)}`;
+  if (record.kind === "Identifier") check(typeof record.name === "string" && record.name.length > 0, incomplete);
+  if (record.kind === "Pattern") check((record.terms as unknown[]).length > 0, incomplete);
+  if (record.kind === "AttentionRule") check((record.assignments as unknown[]).length > 0, incomplete);
+  if (record.kind === "PatternArgument") check(record.value !== undefined, incomplete);
   for (const [key, value] of Object.entries(record)) if (key !== "span") checkAstSpans(value, lines);
 }
 

@@ -1,4 +1,4 @@
-import type { CstElement, CstNode, IToken } from "chevrotain";
+import type { CstElement, CstNode, IToken } from "./chevrotain.js";
 import { MODEL_FIELD_NAMES, SELECTOR_WORDS } from "./ast.js";
 import type * as A from "./ast.js";
 import { Codes, error, type Diagnostic } from "./diagnostics.js";

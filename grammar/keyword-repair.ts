@@ -1,4 +1,4 @@
-import { tokenMatcher, type IToken, type TokenType } from "chevrotain";
+import { tokenMatcher, type IToken, type TokenType } from "./chevrotain.js";
 import { Codes, error, type Diagnostic } from "./diagnostics.js";
 import { tokenEnd } from "./lexer.js";
 import type { LineIndex } from "./source-text.js";

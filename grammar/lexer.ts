@@ -1,4 +1,4 @@
-import { Lexer, type IToken } from "chevrotain";
+import { Lexer, type IToken } from "./chevrotain.js";
 import { Codes, error, type Diagnostic } from "./diagnostics.js";
 import type { LineIndex } from "./source-text.js";
 import { allTokens, UnterminatedBlockComment, UnterminatedString } from "./tokens.js";

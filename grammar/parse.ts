@@ -1,4 +1,4 @@
-import type { CstNode, IToken } from "chevrotain";
+import type { CstNode, IToken } from "./chevrotain.js";
 import { MODEL_FIELD_NAMES, type Comment, type SourceFile, type TopLevelItem } from "./ast.js";
 import { AstBuilder } from "./build-ast.js";
 import { Codes, error, type Diagnostic, type DiagnosticLabel } from "./diagnostics.js";

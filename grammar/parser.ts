@@ -1,4 +1,4 @@
-import { CstParser, tokenMatcher, type IParserErrorMessageProvider, type TokenType } from "chevrotain";
+import { CstParser, tokenMatcher, type IParserErrorMessageProvider, type TokenType } from "./chevrotain.js";
 import { DIRECTIVE_NAMES, MODEL_FIELD_NAMES, SELECTOR_WORDS, TARGET_FIELD_NAMES } from "./ast.js";
 import * as T from "./tokens.js";
 

@@ -1,4 +1,4 @@
-import { EOF, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
+import { EOF, type IRecognitionException, type IToken, type TokenType } from "./chevrotain.js";
 import { Codes, error, type Diagnostic, type DiagnosticLabel } from "./diagnostics.js";
 import { isRealToken, tokenEnd } from "./lexer.js";
 import type { SyntaxErrorPayload } from "./parser.js";

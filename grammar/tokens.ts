@@ -1,4 +1,4 @@
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import { createToken, Lexer, type TokenType } from "./chevrotain.js";
 
 /**
  * The .tfx tokens. Newlines are plain whitespace: fields end where the next field name starts

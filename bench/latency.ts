@@ -158,7 +158,13 @@ export interface RatioStats {
  */
 export function pairedRatio(a: LatencyStats, b: LatencyStats): RatioStats {
   const n = Math.min(a.samplesMs.length, b.samplesMs.length);
-  const ratios = Array.from({ length: n }, (_, i) => a.samplesMs[i] / b.samplesMs[i]).sort((x, y) => x - y);
+  return ratioStats(Array.from({ length: n }, (_, i) => a.samplesMs[i] / b.samplesMs[i]));
+}
+
+/** Median, p10, p90 and the count below 1 of a set of ratios. */
+export function ratioStats(values: readonly number[]): RatioStats {
+  const n = values.length;
+  const ratios = [...values].sort((x, y) => x - y);
   return {
     median: percentile(ratios, 0.5),
     p10: percentile(ratios, 0.1),

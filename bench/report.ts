@@ -6,7 +6,10 @@ import type { OpCounts } from "./optimized-ops.js";
 import type { Profile } from "./profile.js";
 
 export interface MachineFacts {
+  /** `model name` from /proc/cpuinfo (hypervisors often mask it: "AMD EPYC"). */
   readonly cpu: string;
+  /** Vendor, family, model, stepping and clock, which identify the microarchitecture when the name does not. */
+  readonly cpuId?: string;
   /** Logical CPUs the OS reports, and the physical cores per socket /proc/cpuinfo names. */
   readonly logicalCpus: number;
   readonly physicalCores?: number;

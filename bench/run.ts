@@ -19,6 +19,7 @@ import {
   openSession,
   ortVersion,
   pairedRatio,
+  ratioStats,
   summarize,
   timeInterleaved,
   tokenFeeds,
@@ -123,7 +124,6 @@ async function main(): Promise<void> {
   for (const seq of args.seqs) {
     const shape = { batch: 1, seq, vocab: spec.vocab, seed: 7 };
     const flops = graphStats(compiled.graph, { batch: 1, seq }).flops;
-    log(`latency seq ${seq}: warm-up, then ${args.runs} interleaved rounds (tfc, peer${gemmModel ? ", gemm" : ""})`);
     const contenders: Contender[] = [
       { name: "tfc", session: tfcOpen.session, feeds: tokenFeeds(tfcOpen.session, shape) },
       { name: "peer", session: peerOpen.session, feeds: tokenFeeds(peerOpen.session, shape) },
@@ -131,6 +131,7 @@ async function main(): Promise<void> {
     ];
     // Short sequences are cheap: take more rounds of them, within a time budget.
     const timing = seq <= 128 && !args.quick ? { runs: 2 * args.runs, minRuns: args.runs, budgetMs: 45_000 } : { runs: args.runs };
+    log(`latency seq ${seq}: warm-up, then up to ${timing.runs} interleaved rounds (tfc, peer${gemmModel ? ", gemm" : ""})`);
     const [tfc, peer, gemmStats] = await timeInterleaved(contenders, { warmup: args.quick ? 1 : 3, ...timing });
     log(`  tfc ${tfc.medianMs.toFixed(1)} ms, peer ${peer.medianMs.toFixed(1)} ms${gemmStats ? `, gemm ${gemmStats.medianMs.toFixed(1)} ms` : ""}`);
     let gemm: GemmResult | undefined;
@@ -139,9 +140,8 @@ async function main(): Promise<void> {
       gemm = gemmResult(gemmModel, gemmStats);
       gemmSamples.push(...gemmStats.samplesMs);
       // tfc GFLOP/s ÷ GEMM GFLOP/s in round i = (flops / tfc[i]) / (gemmFlops / gemm[i]).
-      const r = pairedRatio(gemmStats, tfc);
       const scale = flops / gemmModel.flops;
-      fractionOfGemm = { ...r, median: r.median * scale, p10: r.p10 * scale, p90: r.p90 * scale, below1: NaN };
+      fractionOfGemm = ratioStats(tfc.samplesMs.map((t, i) => (scale * gemmStats.samplesMs[i]) / t));
     }
     latency.push({
       seq,
@@ -268,8 +268,10 @@ function machineFacts(): MachineFacts {
   const flags = new Set((field("flags") ?? "").split(/\s+/));
   const simd = ["sse4_2", "avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile"].filter((f) => flags.has(f));
   const cores = Number(field("cpu cores"));
+  const family = field("cpu family");
   return {
     cpu: field("model name") ?? os.cpus()[0]?.model ?? "unknown",
+    cpuId: family ? `${field("vendor_id")} family ${family} model ${field("model")} stepping ${field("stepping")}, ${field("cpu MHz")} MHz` : undefined,
     logicalCpus: os.availableParallelism(),
     physicalCores: Number.isFinite(cores) && cores > 0 ? cores : undefined,
     simd,

@@ -4,6 +4,7 @@ import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import type { Graph } from "../ir/graph.js";
 import type { Initializer } from "../ir/initializer.js";
 import { OnnxEmitError } from "./errors.js";
+import { FileWriter } from "./file-writer.js";
 import { layoutModel, tensorBytes, type InitializerSlot, type ModelLayout } from "./layout.js";
 import { NormalPool } from "./normal-pool.js";
 import { resolveOptions, type EmitOptions } from "./options.js";
@@ -23,15 +24,16 @@ export interface WriteOptions extends EmitOptions {
 const POOL_THRESHOLD_BYTES = 16 << 20;
 /** Random weights drawn ahead of the writer: enough to keep the workers busy, bounded in memory. */
 const DEFAULT_LOOKAHEAD_BYTES = 128 << 20;
-/** Small pieces (tensor prefixes, constants, norm weights) are gathered into writes of this size. */
-const CHUNK_BYTES = 1 << 20;
+/** Bytes being written to the file while the next tensors are produced. */
+const WRITE_AHEAD_BYTES = 64 << 20;
 
 /**
  * Writes the graph as an ONNX file, atomically: the model streams into `path.tmp-<pid>` beside
  * `path`, is fsynced, and is renamed onto `path`. On any failure the temporary file is removed and
  * `path` is left as it was. Parameters are materialized one at a time while writing, so memory
- * stays near the largest parameter however big the model is. Models over the 2 GiB protobuf limit
- * are refused before anything is materialized or written.
+ * stays near the largest parameter (plus the bounded lookahead and write-ahead) however big the
+ * model is. Models over the 2 GiB protobuf limit are refused before anything is materialized or
+ * written.
  */
 export async function writeOnnxFile(graph: Graph, path: string, options: WriteOptions = {}): Promise<void> {
   const layout = layoutModel(graph, resolveOptions(options));
@@ -75,7 +77,7 @@ function randomInit(slot: InitializerSlot): NormalInit | undefined {
 }
 
 async function writeLayout(handle: FileHandle, layout: ModelLayout, pool: NormalPool | undefined, lookaheadBytes: number): Promise<void> {
-  const out = new ChunkWriter(handle);
+  const out = new FileWriter(handle, WRITE_AHEAD_BYTES);
   const slots = layout.initializers;
   // Random parameters are requested from the pool in file order, a bounded distance ahead.
   const drawn = new Map<number, Promise<Float32Array>>();
@@ -94,62 +96,31 @@ async function writeLayout(handle: FileHandle, layout: ModelLayout, pool: Normal
     }
   };
 
-  await out.write(layout.head);
-  let written = layout.head.length;
-  for (let i = 0; i < slots.length; i++) {
-    const slot = slots[i];
-    if (pool) drawAhead(pool);
-    await out.write(slot.prefix);
-    const pending = drawn.get(i);
-    let bytes: Uint8Array;
-    if (pending) {
-      drawn.delete(i);
-      bytes = rawBytes(await pending, "float32", "random parameter");
-      aheadBytes -= slot.source.byteLength;
-    } else {
-      bytes = tensorBytes(slot.source);
+  try {
+    await out.write(layout.head);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i];
+      if (pool) drawAhead(pool);
+      await out.write(slot.prefix);
+      const pending = drawn.get(i);
+      let bytes: Uint8Array;
+      if (pending) {
+        drawn.delete(i);
+        bytes = rawBytes(await pending, "float32", "random parameter");
+        aheadBytes -= slot.source.byteLength;
+      } else {
+        bytes = tensorBytes(slot.source);
+      }
+      if (bytes.length !== slot.source.byteLength) throw new OnnxEmitError(`internal: tensor ${i} has ${bytes.length} bytes, expected ${slot.source.byteLength}`);
+      await out.write(bytes);
     }
-    if (bytes.length !== slot.source.byteLength) throw new OnnxEmitError(`internal: tensor ${i} has ${bytes.length} bytes, expected ${slot.source.byteLength}`);
-    await out.write(bytes);
-    written += slot.prefix.length + bytes.length;
+    await out.write(layout.tail);
+    await out.finish();
+  } catch (error) {
+    await out.abandon();
+    throw error;
   }
-  await out.write(layout.tail);
-  await out.flush();
-  written += layout.tail.length;
-  if (written !== layout.totalBytes) throw new OnnxEmitError(`internal: wrote ${written} of ${layout.totalBytes} bytes`);
-}
-
-/** Gathers small writes into one buffer; large ones go straight to the file without a copy. */
-class ChunkWriter {
-  private readonly buffer = new Uint8Array(CHUNK_BYTES);
-  private used = 0;
-
-  constructor(private readonly handle: FileHandle) {}
-
-  async write(bytes: Uint8Array): Promise<void> {
-    if (bytes.length > CHUNK_BYTES / 4) {
-      await this.flush();
-      await this.writeAll(bytes);
-      return;
-    }
-    if (this.used + bytes.length > CHUNK_BYTES) await this.flush();
-    this.buffer.set(bytes, this.used);
-    this.used += bytes.length;
-  }
-
-  async flush(): Promise<void> {
-    if (this.used === 0) return;
-    const used = this.used;
-    this.used = 0;
-    await this.writeAll(this.buffer.subarray(0, used));
-  }
-
-  private async writeAll(bytes: Uint8Array): Promise<void> {
-    for (let offset = 0; offset < bytes.length; ) {
-      const { bytesWritten } = await this.handle.write(bytes, offset, bytes.length - offset);
-      offset += bytesWritten;
-    }
-  }
+  if (out.length !== layout.totalBytes) throw new OnnxEmitError(`internal: wrote ${out.length} of ${layout.totalBytes} bytes`);
 }
 
 /** Makes the rename itself durable. Some platforms cannot fsync a directory; that is not an error. */

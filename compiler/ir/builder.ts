@@ -31,8 +31,14 @@ export class GraphBuilder {
       b.params.push(p);
       b.paramNames.set(p.name, p);
     }
-    const ids = [...graph.inputs, ...graph.params.map((p) => p.value), ...graph.nodes.flatMap((n) => n.outputs)].map((v) => v.id);
-    b.nextId = Math.max(-1, ...ids) + 1;
+    // Node ids share the counter with values, so both are scanned (a loop: spreading 100k ids overflows).
+    let maxId = -1;
+    for (const v of [...graph.inputs, ...graph.params.map((p) => p.value)]) maxId = Math.max(maxId, v.id);
+    for (const n of graph.nodes) {
+      maxId = Math.max(maxId, n.id);
+      for (const v of n.outputs) maxId = Math.max(maxId, v.id);
+    }
+    b.nextId = maxId + 1;
     return b;
   }
 

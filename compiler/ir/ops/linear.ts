@@ -25,12 +25,22 @@ const linear: OpDef = {
     return rows * (2 * product(w.shape) + (bias ? product(bias.shape) : 0));
   },
   lower(b, [x, w, bias], [y], attrs) {
-    const weight = boolAttr(attrs, "transposed") ? b.node("Transpose", [w], 1, { perm: { ints: [1, 0] } })[0] : w;
-    if (bias) {
-      const [product] = b.node("MatMul", [x, weight], 1);
+    if (boolAttr(attrs, "transposed")) {
+      // Gemm reads the [out, in] weight transposed in place. MatMul(x, Transpose(W)) would make
+      // ONNX Runtime constant-fold a second copy of W: a tied LM head would hold its embedding twice.
+      const [inDim] = b.node("Shape", [w], 1, { start: { int: 1 }, end: { int: 2 } });
+      const [flatShape] = b.node("Concat", [b.int64s([-1]), inDim], 1, { axis: { int: 0 } });
+      const [rows] = b.node("Reshape", [x, flatShape], 1);
+      const [product] = b.node("Gemm", bias ? [rows, w, bias] : [rows, w], 1, { transB: { int: 1 } });
+      const [leading] = b.node("Shape", [x], 1, { end: { int: -1 } });
+      const [outDim] = b.node("Shape", [w], 1, { start: { int: 0 }, end: { int: 1 } });
+      const [shape] = b.node("Concat", [leading, outDim], 1, { axis: { int: 0 } });
+      b.node("Reshape", [product, shape], [y]);
+    } else if (bias) {
+      const [product] = b.node("MatMul", [x, w], 1);
       b.node("Add", [product, bias], [y]);
     } else {
-      b.node("MatMul", [x, weight], [y]);
+      b.node("MatMul", [x, w], [y]);
     }
   },
 };

@@ -1,4 +1,5 @@
 import type { Span } from "../grammar/span.js";
+import type { AttentionLayouts } from "./attention/layout.js";
 
 /**
  * A checked model specification: every field resolved to a value, defaults applied, `extends`
@@ -52,6 +53,8 @@ export interface ModelSpec {
   readonly output: OutputSpec;
   readonly weights: WeightsSpec;
   readonly target: TargetSpec;
+  /** Sparse attention layouts from the `attention` block; absent means dense attention everywhere. */
+  readonly attention?: AttentionLayouts;
   /** Where each field was set (for diagnostics raised after checking, e.g. by passes). */
   readonly spans: Readonly<Record<string, Span>>;
 }

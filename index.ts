@@ -11,7 +11,21 @@ export type { Position, Span } from "./grammar/span.js";
 export type * as ast from "./grammar/ast.js";
 
 // Checking: AST → ModelSpec.
-export { check, countParameters, LIMITS, type CheckOptions, type CheckResult, type LoadImport, type ParameterCount } from "./compiler/check/index.js";
+export {
+  check,
+  countParameters,
+  LIMITS,
+  type CheckOptions,
+  type CheckResult,
+  type LoadFile,
+  type LoadImport,
+  type ParameterCount,
+} from "./compiler/check/index.js";
+
+// Attention patterns: the canonical block layout (`spec.attention`), its generators, the validator,
+// layout files, reports and pictures (docs/attention.md).
+export * as attention from "./compiler/attention/index.js";
+export type { AttentionLayouts, HeadLayout, LayerLayout } from "./compiler/attention/layout.js";
 export type {
   Activation,
   Device as TargetDevice,

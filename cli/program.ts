@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { registerCheck } from "./commands/check.js";
 import { registerCompile } from "./commands/compile.js";
 import { registerExplain } from "./commands/explain.js";
+import { registerLayout } from "./commands/layout.js";
 import { registerRun } from "./commands/run.js";
 import { examples, type CommandContext } from "./context.js";
 import { ExitCode } from "./exit-codes.js";
@@ -27,12 +28,14 @@ export function buildProgram(context: CommandContext): Command {
         "tfc compile examples/tiny-gpt.tfx -o out/tiny.onnx",
         "tfc explain examples/tiny-gpt.tfx",
         "tfc run out/tiny.onnx --seq 16 --seed 0",
+        "tfc layout examples/bigbird-long.tfx --layer 0 -o bigbird.png",
       ]) + "\nExit codes: 0 success, 1 errors in the input, 2 usage errors, 70 internal error (a bug in tfc).\n",
     );
   registerCompile(program, context);
   registerCheck(program, context);
   registerExplain(program, context);
   registerRun(program, context);
+  registerLayout(program, context);
   return program;
 }
 

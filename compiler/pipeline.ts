@@ -5,7 +5,9 @@ import { Codes, error, hasErrors, type Diagnostic } from "../grammar/diagnostics
 import type { SourceFile } from "../grammar/ast.js";
 import { check } from "./check/index.js";
 import type { Graph } from "./ir/graph.js";
+import { PassManager } from "./ir/pass.js";
 import { lowerModel } from "./lower/lower.js";
+import { DEFAULT_SPARSE_ATTENTION_OPTIONS, sparseAttention, type SparseAttentionOptions } from "../passes/sparse-attention.js";
 import { buildPlan, type ExecutionPlan } from "./plan.js";
 import type { ModelSpec } from "./spec.js";
 
@@ -25,10 +27,15 @@ export type ReadResult = { readonly text: string } | { readonly problem: string 
 
 /** Reads a spec file with the size limit checked first. Never throws. */
 export function readSource(path: string): ReadResult {
+  return readText(path, MAX_SOURCE_BYTES, "spec files");
+}
+
+/** Reads a text file after checking its size against `maxBytes` (`what` names such files in the message). Never throws. */
+export function readText(path: string, maxBytes: number, what: string): ReadResult & { readonly tooLarge?: boolean } {
   try {
     const size = statSync(path).size;
-    if (size > MAX_SOURCE_BYTES) {
-      return { problem: `${path} is ${size} bytes; spec files are limited to ${MAX_SOURCE_BYTES} bytes` };
+    if (size > maxBytes) {
+      return { problem: `${path} is ${size} bytes; ${what} are limited to ${maxBytes} bytes`, tooLarge: true };
     }
     return { text: readFileSync(path, "utf8") };
   } catch (e) {
@@ -51,7 +58,11 @@ export function checkSource(text: string, file: string, options: { model?: strin
     const result = parse(read.text, target);
     return { ast: result.ast, diagnostics: [...result.diagnostics] };
   };
-  const checked = check(parsed.ast, { model: options.model, loadImport });
+  const loadFile = (path: string, fromFile: string, maxBytes: number): { text: string } | { error: string; tooLarge?: boolean } => {
+    const read = readText(resolve(dirname(fromFile), path), maxBytes, "layout files");
+    return "problem" in read ? { error: read.problem, tooLarge: read.tooLarge } : { text: read.text };
+  };
+  const checked = check(parsed.ast, { model: options.model, loadImport, loadFile });
   return {
     spec: checked.spec,
     models: checked.models,
@@ -79,8 +90,20 @@ export interface CompiledModel {
   readonly plan: ExecutionPlan;
 }
 
-/** Spec → IR graph → plan. Allocates no weights: those are produced when the graph is emitted. */
-export function compileSpec(spec: ModelSpec, options: { onnxFile?: string } = {}): CompiledModel {
-  const graph = lowerModel(spec);
-  return { spec, graph, plan: buildPlan(spec, graph, options.onnxFile) };
+export interface CompileOptions {
+  /** The plan names the model file it describes. */
+  readonly onnxFile?: string;
+  /** Options of the sparse-attention pass (run when the spec has attention layouts); `false` leaves every layout as a dense mask. */
+  readonly sparseAttention?: Partial<SparseAttentionOptions> | false;
+}
+
+/** Spec → IR graph → passes → plan. Allocates no weights: those are produced when the graph is emitted. */
+export function compileSpec(spec: ModelSpec, options: CompileOptions = {}): CompiledModel {
+  const lowered = lowerModel(spec);
+  const manager = new PassManager();
+  if (spec.attention && options.sparseAttention !== false) {
+    manager.add(sparseAttention, { ...DEFAULT_SPARSE_ATTENTION_OPTIONS, ...(options.sparseAttention ?? {}) });
+  }
+  const { graph, reports } = manager.run(lowered, { bindings: { batch: 1, seq: spec.context } });
+  return { spec, graph, plan: buildPlan(spec, graph, options.onnxFile, reports) };
 }

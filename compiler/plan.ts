@@ -1,4 +1,8 @@
-import type { Graph } from "./ir/graph.js";
+import type { Graph, Node } from "./ir/graph.js";
+import type { PassReport } from "./ir/pass.js";
+import { blockLayoutDensity, readBlockLayout } from "./ir/ops/block-layout.js";
+import { blockSparseFigures, scheduleOf } from "./ir/ops/block-sparse-attention.js";
+import { computedFraction } from "./ir/ops/block-sparse-schedule.js";
 import { graphStats } from "./ir/stats.js";
 import { BYTES_PER_ELEMENT, elementCount, type Dim } from "./ir/types.js";
 import type { ModelSpec } from "./spec.js";
@@ -25,10 +29,48 @@ export interface PlannedLayer {
   /** Per forward pass at batch 1 and full context. */
   readonly attentionFlops: number;
   readonly ffnFlops: number;
-  /** Fraction of (query, key) pairs computed, per head: 1 for dense attention. */
+  /** Fraction of (query, key) pairs attended to, per head: 1 for dense attention. */
   readonly attentionDensity: readonly number[];
-  /** Bytes of the attention score matrices alive at once (batch 1, full context). */
+  /** Bytes of the attention scores and gathered key/value blocks alive at once (batch 1, full context). */
   readonly attentionMemoryBytes: number;
+  /** How attention is lowered, with its cost beside what dense attention would cost. */
+  readonly attention: PlannedAttention;
+}
+
+export interface PlannedAttention {
+  /** `dense`; `dense-masked` (a block layout applied as a −∞ mask); `block-sparse` (only the layout's blocks computed). */
+  readonly lowering: "dense" | "dense-masked" | "block-sparse";
+  readonly blockSize?: number;
+  /** The layout's pattern per head, as the spec wrote it. */
+  readonly patterns?: readonly string[];
+  /** Fraction of dense attention's work the lowering does (padding included): 1 when dense. */
+  readonly computedFraction: number;
+  /** Why this lowering (the sparse-attention pass's note for the layer). */
+  readonly reason?: string;
+  /** Score-side FLOPs (q kᵀ, softmax, P v) per forward at batch 1 and full context, excluding projections. */
+  readonly flops: number;
+  readonly denseFlops: number;
+  readonly memoryBytes: number;
+  readonly denseMemoryBytes: number;
+  readonly heads: readonly PlannedHead[];
+}
+
+export interface PlannedHead {
+  readonly head: number;
+  readonly density: number;
+  readonly flops: number;
+  readonly denseFlops: number;
+  /** Scores plus the head's share of gathered key/value blocks; dense: its S×S scores. */
+  readonly memoryBytes: number;
+  readonly denseMemoryBytes: number;
+}
+
+/** A pass that ran while compiling, with what it reported. */
+export interface PlannedPass {
+  readonly pass: string;
+  readonly changed: boolean;
+  readonly notes: readonly string[];
+  readonly statistics: Readonly<Record<string, number>>;
 }
 
 export interface PlannedGraph {
@@ -49,9 +91,11 @@ export interface PlannedGraph {
   readonly embeddingFlops: number;
   readonly headFlops: number;
   readonly activationMemory: { readonly peakBytes: number; readonly note: string };
+  /** Passes run between lowering and emission, in order. */
+  readonly passes: readonly PlannedPass[];
 }
 
-export function buildPlan(spec: ModelSpec, graph: Graph, file?: string): ExecutionPlan {
+export function buildPlan(spec: ModelSpec, graph: Graph, file?: string, reports: readonly PassReport[] = []): ExecutionPlan {
   const bindings = { batch: 1, seq: spec.context };
   const stats = graphStats(graph, bindings);
   const bytesByGroup = new Map<string, number>();
@@ -61,18 +105,23 @@ export function buildPlan(spec: ModelSpec, graph: Graph, file?: string): Executi
     bytesByGroup.set(group, (bytesByGroup.get(group) ?? 0) + elementCount(p.value.type.shape) * BYTES_PER_ELEMENT[p.value.type.dtype]);
   }
   const flopsOf = (scope: string) => stats.flopsByScope.get(scope) ?? 0;
-  const scoreBytes = spec.heads * spec.context * spec.context * 4;
+  const notes = reports.flatMap((r) => r.notes);
   const layers: PlannedLayer[] = [];
+  let attentionPeak = 0;
   for (let layer = 0; layer < spec.layers; layer++) {
     const group = `layers.${layer}`;
+    const node = graph.nodes.find((n) => n.scope === `${group}.attn` && (n.op === "attention" || n.op === "block_sparse_attention"));
+    const planned = plannedAttention(spec, node, layer, notes.find((n) => n.startsWith(`${group}.attn: `))?.slice(`${group}.attn: `.length));
+    attentionPeak = Math.max(attentionPeak, planned.peakBytes);
     layers.push({
       layer,
       parameters: stats.parametersByGroup.get(group) ?? 0,
       parameterBytes: bytesByGroup.get(group) ?? 0,
       attentionFlops: flopsOf(`${group}.attn`),
       ffnFlops: flopsOf(`${group}.ffn`),
-      attentionDensity: new Array(spec.heads).fill(1),
-      attentionMemoryBytes: scoreBytes,
+      attentionDensity: planned.attention.heads.map((h) => h.density),
+      attentionMemoryBytes: planned.attention.memoryBytes,
+      attention: planned.attention,
     });
   }
   const flopsPerForward = stats.flops;
@@ -83,7 +132,7 @@ export function buildPlan(spec: ModelSpec, graph: Graph, file?: string): Executi
   const peakBytes =
     2 * residualBytes +
     spec.context * (spec.heads + 2 * spec.kvHeads) * spec.headDim * 4 +
-    Math.max(2 * scoreBytes, spec.context * spec.ffn.size * 4 * (spec.ffn.activation.endsWith("glu") ? 3 : 2));
+    Math.max(attentionPeak, spec.context * spec.ffn.size * 4 * (spec.ffn.activation.endsWith("glu") ? 3 : 2));
   return {
     format: "tfc-plan",
     version: 1,
@@ -108,9 +157,57 @@ export function buildPlan(spec: ModelSpec, graph: Graph, file?: string): Executi
         headFlops: flopsOf("head") + flopsOf("final"),
         activationMemory: {
           peakBytes,
-          note: "estimate at batch 1 and full context: residual stream, q/k/v, and the larger of one layer's attention scores+probabilities or its FFN hidden state",
+          note: "estimate at batch 1 and full context: residual stream, q/k/v, and the larger of one layer's attention (scores, probabilities, gathered key/value blocks) or its FFN hidden state",
         },
+        passes: reports.map((r) => ({ pass: r.pass, changed: r.changed, notes: r.notes, statistics: r.statistics })),
       },
     ],
+  };
+}
+
+/**
+ * A layer's attention figures at batch 1 and full context, from the node that computes it: dense
+ * (S×S scores per head), dense with a layout mask (the same, plus the mask), or block-sparse (what
+ * its schedule computes). `peakBytes`: scores and probabilities together, plus gathered blocks.
+ */
+function plannedAttention(spec: ModelSpec, node: Node | undefined, layer: number, reason: string | undefined): { attention: PlannedAttention; peakBytes: number } {
+  const S = spec.context;
+  const denseFlops = 4 * S * S * spec.headDim + 5 * S * S;
+  const denseBytes = S * S * 4;
+  const layout = node ? readBlockLayout(node.op, node.attrs) : undefined;
+  const written = spec.attention?.layers[layer];
+  const lowering = node?.op === "block_sparse_attention" ? "block-sparse" : layout ? "dense-masked" : "dense";
+  const figures =
+    lowering === "block-sparse"
+      ? blockSparseFigures(node!.attrs, S)
+      : Array.from({ length: spec.heads }, () => ({
+          flops: denseFlops,
+          scoreBytes: denseBytes,
+          // The mask is one S×S table per distinct layout, shared by the heads using it.
+          gatheredBytes: layout ? (layout.distinct.length * denseBytes) / spec.heads : 0,
+        }));
+  const heads: PlannedHead[] = figures.map((f, h) => ({
+    head: h,
+    density: layout ? blockLayoutDensity(layout, h) : 1,
+    flops: f.flops,
+    denseFlops,
+    memoryBytes: f.scoreBytes + f.gatheredBytes,
+    denseMemoryBytes: denseBytes,
+  }));
+  const sum = (pick: (h: PlannedHead) => number) => heads.reduce((a, h) => a + pick(h), 0);
+  return {
+    attention: {
+      lowering,
+      ...(layout ? { blockSize: layout.blockSize } : {}),
+      ...(written ? { patterns: written.patterns } : {}),
+      computedFraction: lowering === "block-sparse" ? computedFraction(scheduleOf(node!.attrs)) : 1,
+      ...(reason ? { reason } : {}),
+      flops: sum((h) => h.flops),
+      denseFlops: sum((h) => h.denseFlops),
+      memoryBytes: sum((h) => h.memoryBytes),
+      denseMemoryBytes: sum((h) => h.denseMemoryBytes),
+      heads,
+    },
+    peakBytes: figures.reduce((a, f) => a + 2 * f.scoreBytes + f.gatheredBytes, 0),
   };
 }

@@ -62,6 +62,14 @@ export const Codes = {
   HeadDimMismatch: "E0312",
   IncompatibleOption: "E0313",
   RotaryHeadDimOdd: "E0314",
+  /** Attention layouts (compiler/attention): see docs/attention.md. */
+  BlockSizeDoesNotDivideContext: "E0320",
+  NotAMultipleOfBlockSize: "E0321",
+  ConflictingBlockSizes: "E0322",
+  FutureKeyBlock: "E0323",
+  QueryWithoutKeys: "E0324",
+  OutOfRange: "E0325",
+  LayoutFileMismatch: "E0326",
 
   TooLarge: "E0401",
 
@@ -72,6 +80,7 @@ export const Codes = {
   ImportCycle: "E0603",
   ModelNotChosen: "E0604",
   NoModel: "E0605",
+  InvalidLayoutFile: "E0606",
 
   Internal: "E0901",
 } as const;

@@ -1,6 +1,7 @@
 import type { ModelDeclaration, SourceFile } from "../../grammar/ast.js";
 import { Codes, error, hasErrors, type Diagnostic } from "../../grammar/diagnostics.js";
 import type { ModelSpec } from "../spec.js";
+import { LayoutFiles, type LoadFile } from "./attention/files.js";
 import { resolveLineages } from "./extends.js";
 import { NUMERIC_FIELDS } from "./fields.js";
 import { LetScope } from "./lets.js";
@@ -13,12 +14,15 @@ import { selectModel } from "./select.js";
 export { countParameters, type ParameterCount } from "./count.js";
 export { LIMITS } from "./limits.js";
 export type { LoadImport } from "./program.js";
+export type { LoadFile } from "./attention/files.js";
 
 export interface CheckOptions {
   /** The model to compile (`--model`); needed when the file declares more than one. */
   readonly model?: string;
   /** Reads an imported file; without it, an `import` is an error. */
   readonly loadImport?: LoadImport;
+  /** Reads a layout file (`layout "FILE.json"`); without it, such a pattern is an error. */
+  readonly loadFile?: LoadFile;
 }
 
 export interface CheckResult {
@@ -61,6 +65,7 @@ export function check(ast: SourceFile, options: CheckOptions = {}): CheckResult 
     // Parents first, so a problem in an inherited field is reported at the parent, without a
     // "while checking" label, when it does not depend on the child.
     const specs = new Map<ModelDeclaration, ModelSpec | undefined>();
+    const layoutFiles = new LayoutFiles(options.loadFile);
     const resolve = (model: ModelDeclaration): void => {
       if (specs.has(model)) return;
       specs.set(model, undefined); // a cyclic `extends` comes back here
@@ -73,6 +78,7 @@ export function check(ast: SourceFile, options: CheckOptions = {}): CheckResult 
           members: (declaration) => members.get(declaration)!,
           lets,
           concrete: !parents.has(model) || model === selected,
+          layoutFiles,
           report,
         }),
       );

@@ -15,6 +15,7 @@
  * | `token_types` | 10,000              | BERT uses 2                                                  |
  * | classes       | 10,000,000          | as `vocab`                                                   |
  * | `seed`        | 2^53 − 1            | the largest integer a double holds exactly                    |
+ * | block counts  | 65,536              | attention patterns: blocks per layer (compiler/attention/limits.ts) |
  * | parameters    | 1,000,000,000,000   | 10^12, counted in plain arithmetic by `countParameters`        |
  */
 export const LIMITS = {
@@ -28,6 +29,7 @@ export const LIMITS = {
   token_types: { max: 10_000, noun: "number of token types" },
   classes: { max: 10_000_000, noun: "number of classes" },
   seed: { max: Number.MAX_SAFE_INTEGER, noun: "seed" },
+  blocks: { max: 65_536, noun: "number of blocks" },
   parameters: { max: 1e12, noun: "parameter count" },
 } as const satisfies Record<string, { readonly max: number; readonly noun: string }>;
 

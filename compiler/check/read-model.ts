@@ -6,7 +6,8 @@ import { readField, type ReadContext, type ReadField } from "./read.js";
 import type { Report } from "./report.js";
 import { didYouMean } from "./suggest.js";
 import { TARGET_FIELD_NAMES, TARGET_FIELDS, TARGET_NAMES, isTargetFieldName, type TargetFieldName } from "./target.js";
-import { reportAttentionBlock, reportOptimizeBlock } from "./unsupported.js";
+import { readAttentionBlock, type ReadAttention } from "./attention/read.js";
+import { reportOptimizeBlock } from "./unsupported.js";
 
 /** A field as written in one model declaration. */
 export interface DeclaredField {
@@ -23,17 +24,20 @@ export interface ModelMembers {
     readonly block: TargetBlock;
     readonly fields: ReadonlyMap<TargetFieldName, DeclaredField>;
   };
+  /** The `attention` block, read; a child's replaces its parent's whole. */
+  readonly attention?: ReadAttention;
 }
 
 /**
  * Reads the members of a model: each field against its grammar, duplicates, unknown field names,
- * and the blocks that are not supported yet.
+ * the attention block's syntax, and the blocks that are not supported yet.
  */
 export function readModelMembers(model: ModelDeclaration, referenceNames: ReadonlySet<string>, report: Report): ModelMembers {
   const modelContext: ReadContext = { fieldNames: FIELD_NAMES, referenceNames, report, elsewhere: belongsOutsideModel };
   const targetContext: ReadContext = { fieldNames: TARGET_FIELD_NAMES, referenceNames, report, elsewhere: belongsOutsideTarget };
   const fields = new Map<FieldName, DeclaredField>();
   let target: ModelMembers["target"];
+  let attention: ReadAttention | undefined;
 
   for (const member of model.members) {
     switch (member.kind) {
@@ -49,9 +53,21 @@ export function readModelMembers(model: ModelDeclaration, referenceNames: Readon
         else fields.set(name, { field: member, read, owner: model });
         break;
       }
-      case "AttentionBlock":
-        reportAttentionBlock(member, report);
+      case "AttentionBlock": {
+        const read = readAttentionBlock(member, referenceNames, report);
+        if (attention) {
+          report(
+            error(Codes.DuplicateField, `\`attention\` is given twice in ${quote(model.name.name)}`, member.keyword.span, {
+              label: "second attention block",
+              labels: [{ span: attention.block.keyword.span, message: "first attention block" }],
+              help: "put every rule in one `attention { … }` block; later rules override earlier ones",
+            }),
+          );
+        } else {
+          attention = read;
+        }
         break;
+      }
       case "OptimizeBlock":
         reportOptimizeBlock(member, report);
         break;
@@ -72,7 +88,7 @@ export function readModelMembers(model: ModelDeclaration, referenceNames: Readon
       }
     }
   }
-  return { model, fields, target };
+  return { model, fields, target, attention };
 }
 
 function readTarget(

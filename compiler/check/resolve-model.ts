@@ -1,7 +1,9 @@
-import type { ModelDeclaration, NameExpression } from "../../grammar/ast.js";
+import type { Expression, ModelDeclaration, NameExpression } from "../../grammar/ast.js";
 import { Codes, error, type Diagnostic } from "../../grammar/diagnostics.js";
 import type { Span } from "../../grammar/span.js";
 import type { ModelSpec, TargetSpec } from "../spec.js";
+import type { LayoutFiles } from "./attention/files.js";
+import { resolveAttention, type ResolvedAttention } from "./attention/resolve.js";
 import { checkConsistency, type ModelView } from "./consistency.js";
 import { countParameters } from "./count.js";
 import { evaluate } from "./evaluate.js";
@@ -33,6 +35,8 @@ export interface ResolveOptions {
   readonly lets: LetScope;
   /** Report missing required fields. False for a model that only serves as a parent. */
   readonly concrete: boolean;
+  /** Layout files named by `layout "FILE"` patterns, read once per run. */
+  readonly layoutFiles: LayoutFiles;
   readonly report: Report;
 }
 
@@ -45,9 +49,12 @@ export function resolveModel(model: ModelDeclaration, options: ResolveOptions): 
   const fields = new Map<FieldName, DeclaredField>();
   const targetFields = new Map<TargetFieldName, DeclaredField>();
   let targetName: Span | undefined;
+  let attentionBlock: ModelMembers["attention"];
   for (const declaration of options.lineage.chain) {
     const members = options.members(declaration);
     for (const [name, field] of members.fields) fields.set(name, field);
+    // A child's attention block replaces its parent's whole: rules are not merged across models.
+    if (members.attention) attentionBlock = members.attention;
     if (members.target) {
       targetName = members.target.block.name.span;
       for (const [name, field] of members.target.fields) targetFields.set(name, field);
@@ -91,7 +98,28 @@ export function resolveModel(model: ModelDeclaration, options: ResolveOptions): 
   };
   checkConsistency(view, report);
 
-  if (problems > 0 || !target || missing.length > 0) return undefined;
+  let attention: ResolvedAttention | undefined;
+  if (attentionBlock) {
+    const kind = resolver.field("kind");
+    const context = resolver.field("context");
+    const layers = resolver.field("layers");
+    const heads = resolver.field("heads");
+    if (kind !== undefined && context !== undefined && layers !== undefined && heads !== undefined) {
+      attention = resolveAttention(attentionBlock, {
+        model: model.name.name,
+        causal: kind === "decoder",
+        context,
+        layers,
+        heads,
+        contextSpan: fields.get("context")?.field.span,
+        number: (expr, rule) => resolver.expression(expr, rule),
+        layoutFile: (path, span) => options.layoutFiles.read(path, span, report),
+        report,
+      });
+    }
+  }
+
+  if (problems > 0 || !target || missing.length > 0 || (attention && !attention.ok)) return undefined;
   const get = <K extends FieldName>(name: K) => values.get(name) as FieldValues[K] | undefined;
   const kind = get("kind");
   const vocab = get("vocab");
@@ -121,11 +149,13 @@ export function resolveModel(model: ModelDeclaration, options: ResolveOptions): 
   for (const [name, field] of fields) spans[name] = field.field.span;
   if (targetName) spans.target = targetName;
   for (const [name, field] of targetFields) spans[name] = field.field.span;
+  if (attentionBlock) spans.attention = attentionBlock.block.span;
 
   const spec: ModelSpec = {
     name: model.name.name,
     kind, vocab, context, width, layers, heads, kvHeads, headDim, ffn, norm, position, bias, tokenTypes, output, weights,
     target,
+    ...(attention?.layouts ? { attention: attention.layouts } : {}),
     spans,
   };
 
@@ -194,8 +224,13 @@ class FieldResolver implements BuildEnv {
   number(read: ReadField, key: string, rule: NumberRule): number | undefined {
     const slot = read.slots.get(key);
     if (slot?.kind !== "number") return undefined;
-    const evaluated = evaluate(slot.expr, this.resolveName, this.report);
-    return evaluated && checkNumber(slot.expr, evaluated, rule, this.report);
+    return this.expression(slot.expr, rule);
+  }
+
+  /** Evaluates an expression written in this model (an attention argument) and checks it against `rule`. */
+  expression(expr: Expression, rule: NumberRule): number | undefined {
+    const evaluated = evaluate(expr, this.resolveName, this.report);
+    return evaluated && checkNumber(expr, evaluated, rule, this.report);
   }
 
   private readonly resolveName = (expr: NameExpression): number | undefined => {

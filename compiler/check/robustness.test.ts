@@ -11,6 +11,9 @@ const WORDS = [
   "seed", "layout", "attention", "optimize", "target", "onnx", "opset", "device", "cpu", "cuda", "precision", "fp32",
   "threads", "prune", "share", "default", "window", "0", "1", "2", "3", "12", "64", "768", "0.5", "1e-6", "1e400",
   '"x.tfx"', "m", "a", "widht", "gleu",
+  // attention blocks
+  "attention {", "layers 0..1 :", "heads 0 :", "all", "odd", "even", "dense", "strided", "fixed", "global", "bigbird(", "longformer",
+  "blocked", "block", "dilation", "summary", "window 16", "global [0]", '"l.json"', "4096",
 ];
 
 describe("robustness", () => {
@@ -19,7 +22,7 @@ describe("robustness", () => {
       fc.property(fc.array(fc.constantFrom(...WORDS), { maxLength: 60 }), fc.boolean(), fc.option(fc.constantFrom("m", "a")), (words, wrap, model) => {
         // Wrapped in a model, the soup reaches the checker's field reader instead of stopping in the parser.
         const text = wrap ? `import "x.tfx"\nmodel m extends a {\n  ${words.join(" ")}\n}\n` : words.join(" ");
-        const checked = checkSource(text, { model: model ?? undefined, files: { "x.tfx": "model a { kind decoder }" } });
+        const checked = checkSource(text, { model: model ?? undefined, files: { "x.tfx": "model a { kind decoder }", "l.json": "{}" } });
         expect(checked.diagnostics.filter((d) => d.code === Codes.Internal)).toEqual([]);
         if (checked.spec) expect(checked.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
       }),

@@ -14,7 +14,7 @@ export interface Checked extends CheckResult {
   readonly brief: string[];
 }
 
-/** Parses and checks `text` as `main.tfx`; `files` are other files it may import, by path. */
+/** Parses and checks `text` as `main.tfx`; `files` are other files it may import or read (layout files), by path. */
 export function checkSource(
   text: string,
   options: { readonly model?: string; readonly files?: Readonly<Record<string, string>> } = {},
@@ -29,6 +29,13 @@ export function checkSource(
       if (source === undefined) return { error: "file not found" };
       const imported = parse(source, resolved);
       return { ast: imported.ast, diagnostics: imported.diagnostics };
+    },
+    loadFile: (path, fromFile, maxBytes) => {
+      const resolved = posix.normalize(posix.join(posix.dirname(fromFile), path));
+      const source = files[resolved];
+      if (source === undefined) return { error: "file not found" };
+      if (source.length > maxBytes) return { error: `${source.length} bytes, above the limit of ${maxBytes}`, tooLarge: true };
+      return { text: source };
     },
   });
   return { ...result, parseDiagnostics: parsed.diagnostics, brief: result.diagnostics.map(brief) };

@@ -1,4 +1,4 @@
-import { DIRECTIVE_NAMES, type AttentionBlock, type OptimizeBlock } from "../../grammar/ast.js";
+import { DIRECTIVE_NAMES, type OptimizeBlock } from "../../grammar/ast.js";
 import { Codes, error } from "../../grammar/diagnostics.js";
 import type { Span } from "../../grammar/span.js";
 import { listOf, quote } from "./format.js";
@@ -19,17 +19,6 @@ const DIRECTIVE_HELP: Readonly<Record<DirectiveName, string>> = {
   quantize: "today tfc emits fp32 weights; int8, int4, fp16 and bf16 come with the quantize pass, which is planned",
   recompute: "tfc compiles inference graphs today; recomputation schedules come with training, which is planned",
 };
-
-export function reportAttentionBlock(block: AttentionBlock, report: Report): void {
-  for (const rule of block.rules) {
-    report(
-      error(Codes.NotSupportedYet, "attention patterns are not supported yet", rule.span, {
-        label: "sparse attention pattern",
-        help: "today every layer uses dense attention; sparse patterns (window, strided, global, BigBird, …) come with the attention pass, which is planned",
-      }),
-    );
-  }
-}
 
 export function reportOptimizeBlock(block: OptimizeBlock, report: Report): void {
   for (const directive of block.directives) {

@@ -38,8 +38,22 @@ export function printGraph(graph: Graph): string {
   return lines.join("\n") + "\n";
 }
 
+/** Lists longer than this print as their length and a hash (block layouts hold thousands of values). */
+const MAX_PRINTED_VALUES = 16;
+
 function formatAttr(v: AttrValue): string {
-  if (Array.isArray(v)) return `[${v.join(",")}]`;
+  if (Array.isArray(v)) {
+    const list = v as readonly number[];
+    return list.length <= MAX_PRINTED_VALUES ? `[${list.join(",")}]` : `[…${list.length} values, fnv ${fnv1a(list)}]`;
+  }
   if (typeof v === "string") return JSON.stringify(v);
   return String(v);
+}
+
+/** FNV-1a (32 bits, 8 hex digits) over the list's decimal text: equal lists print alike, different ones almost never do. */
+function fnv1a(values: readonly number[]): string {
+  const text = values.join(",");
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, "0");
 }

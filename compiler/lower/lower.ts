@@ -1,6 +1,8 @@
 import type { ModelSpec } from "../spec.js";
+import type { LayerLayout } from "../attention/layout.js";
 import { GraphBuilder } from "../ir/builder.js";
-import type { Graph, Value } from "../ir/graph.js";
+import { blockLayoutAttrs } from "../ir/ops/block-layout.js";
+import { IrError, type Graph, type Value } from "../ir/graph.js";
 import { computed, fill, normal } from "../ir/initializer.js";
 import { rotaryTable, sinusoidalTable } from "./tables.js";
 
@@ -90,11 +92,15 @@ export function lowerModel(spec: ModelSpec): Graph {
         q = b.op("rotary", [q, rope.cos, rope.sin], { heads: spec.heads, headDim: spec.headDim });
         k = b.op("rotary", [k, rope.cos, rope.sin], { heads: spec.kvHeads, headDim: spec.headDim });
       }
+      const layout = spec.attention?.layers[layer];
+      // A layout rides on the dense op (computed as a −∞ mask); the sparse-attention pass decides
+      // where computing only the listed blocks pays.
       const context = b.op("attention", [q, k, v], {
         heads: spec.heads,
         kvHeads: spec.kvHeads,
         headDim: spec.headDim,
         causal: spec.kind === "decoder",
+        ...(layout ? blockLayoutAttrs(checkedLayout(spec, layer, layout)) : {}),
       });
       return linear(context, `${prefix}.o`, qWidth, spec.width, spec.bias);
     });
@@ -160,4 +166,18 @@ export function lowerModel(spec: ModelSpec): Graph {
     }
   });
   return b.build();
+}
+
+/** A checked spec's layouts fit its model; this guards lowering against a checker bug, naming the layer. */
+function checkedLayout(spec: ModelSpec, layer: number, layout: LayerLayout): LayerLayout {
+  const problem =
+    layout.blocks * layout.blockSize !== spec.context
+      ? `covers ${layout.blocks * layout.blockSize} positions, not the context ${spec.context}`
+      : layout.heads.length !== spec.heads
+        ? `has ${layout.heads.length} heads, the model ${spec.heads}`
+        : layout.causal !== (spec.kind === "decoder")
+          ? `is ${layout.causal ? "causal" : "not causal"} in ${spec.kind === "decoder" ? "a decoder" : "an encoder"}`
+          : undefined;
+  if (problem) throw new IrError(`internal: the attention layout of layer ${layer} ${problem}`);
+  return layout;
 }

@@ -11,6 +11,8 @@ import { promisify } from "node:util";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { GraphBuilder, computed, fill, normal, registeredOps, type Graph, type Value } from "../ir/index.js";
+import { blockLayoutAttrs } from "../ir/ops/block-layout.js";
+import { blocked, global, layerLayout, random, union, window } from "../../test/layouts.js";
 import { emitOnnx } from "./emit.js";
 import { writeOnnxFile } from "./write.js";
 
@@ -21,7 +23,17 @@ const HEADS = 4;
 const KV_HEADS = 2;
 const HEAD_DIM = 4;
 
-/** Embeddings, a GQA rotary causal block, an MHA block, a gated FFN, and pooler-style heads. */
+/**
+ * Token-level block layouts (block size 1, so every length runs): a causal GQA one whose heads split
+ * into a stacked kv group and per-head tables, and an encoder one whose global row sits mid-sequence
+ * (row buckets concatenated out of order).
+ */
+const causalLayout = blockLayoutAttrs(
+  layerLayout({ blockSize: 1, blocks: CONTEXT, causal: true, heads: HEADS, patterns: [window(2), window(2), union(blocked, random(2, 3)), union(blocked, random(2, 9))] }),
+);
+const encoderLayout = blockLayoutAttrs(layerLayout({ blockSize: 1, blocks: CONTEXT, causal: false, heads: HEADS, patterns: [union(window(1), global([7]))] }));
+
+/** Embeddings, a GQA rotary causal block, an MHA block with a layout, a gated FFN, and pooler-style heads. */
 function everyOpModel(): Graph {
   const b = new GraphBuilder("every_op", { model: "every-op", dimBounds: { seq: CONTEXT } });
   const matrix = (name: string, rows: number, cols: number) => b.param(name, "float32", [rows, cols], normal(11, name, 0.2));
@@ -44,7 +56,8 @@ function everyOpModel(): Graph {
     const q = b.op("rotary", [linear(x, "layers.0.attn.q", WIDTH, HEADS * HEAD_DIM, true), cos, sin], { heads: HEADS, headDim: HEAD_DIM });
     const k = b.op("rotary", [linear(x, "layers.0.attn.k", WIDTH, KV_HEADS * HEAD_DIM), cos, sin], { heads: KV_HEADS, headDim: HEAD_DIM });
     const v = linear(x, "layers.0.attn.v", WIDTH, KV_HEADS * HEAD_DIM);
-    const a = b.op("attention", [q, k, v], { heads: HEADS, kvHeads: KV_HEADS, headDim: HEAD_DIM, causal: true });
+    const attrs = { heads: HEADS, kvHeads: KV_HEADS, headDim: HEAD_DIM, causal: true };
+    const a = b.op("add", [b.op("attention", [q, k, v], attrs), b.op("block_sparse_attention", [q, k, v], { ...attrs, ...causalLayout })]);
     const o = b.op("linear", [a, matrix("layers.0.attn.o.weight", WIDTH, HEADS * HEAD_DIM)], { transposed: true });
     return b.op("add", [h, o]);
   });
@@ -56,7 +69,9 @@ function everyOpModel(): Graph {
   });
   h = b.withScope("layers.1.attn", () => {
     const proj = (name: string) => linear(h, `layers.1.attn.${name}`, WIDTH, WIDTH, true);
-    const a = b.op("attention", [proj("q"), proj("k"), proj("v")], { heads: HEADS, kvHeads: HEADS, headDim: HEAD_DIM, causal: false });
+    const [q, k, v] = [proj("q"), proj("k"), proj("v")];
+    const attrs = { heads: HEADS, kvHeads: HEADS, headDim: HEAD_DIM, causal: false, ...encoderLayout };
+    const a = b.op("add", [b.op("attention", [q, k, v], attrs), b.op("block_sparse_attention", [q, k, v], attrs)]);
     return b.op("layer_norm", [b.op("add", [h, a]), vector("layers.1.attn_norm.weight", WIDTH, 1), vector("layers.1.attn_norm.bias", WIDTH, 0)], { eps: 1e-5 });
   });
   h = b.withScope("layers.1.ffn", () => {

@@ -5,6 +5,8 @@
 import * as ort from "onnxruntime-node";
 import { describe, expect, test } from "vitest";
 import { GraphBuilder, computed, materialize, normal, registeredOps, type Graph, type Value } from "../ir/index.js";
+import { blockLayoutAttrs } from "../ir/ops/block-layout.js";
+import { global, layerLayout, random, union, window, type Pattern } from "../../test/layouts.js";
 import { emitOnnx } from "./emit.js";
 
 /** A float64 tensor for the reference computations. */
@@ -128,6 +130,10 @@ const cases: OpCase[] = [
   attentionCase("attention MHA causal", 2, 2, true),
   attentionCase("attention GQA (4 heads, 2 kv heads) causal", 4, 2, true),
   attentionCase("attention GQA (4 heads, 2 kv heads) non-causal", 4, 2, false),
+  layoutCase("attention with a block layout (a −∞ mask)", "attention", false),
+  layoutCase("attention with a causal block layout", "attention", true),
+  layoutCase("block_sparse_attention", "block_sparse_attention", false),
+  layoutCase("block_sparse_attention causal", "block_sparse_attention", true),
   {
     name: "rotary",
     build(b) {
@@ -210,6 +216,28 @@ function attentionCase(name: string, heads: number, kvHeads: number, causal: boo
       b.output("y", b.op("attention", [q, k, v], { heads, kvHeads, headDim, causal }));
     },
     reference: (e) => ({ y: attention(e.q, e.k, e.v, heads, kvHeads, headDim, causal) }),
+  };
+}
+
+/**
+ * A token-level layout (block size 1, so both test lengths run) over 4 heads and 2 kv heads: two heads
+ * with a window and a global token, two with random keys of their own.
+ */
+function layoutCase(name: string, op: string, causal: boolean): OpCase {
+  const heads = 4;
+  const kvHeads = 2;
+  const headDim = 4;
+  const patterns: Pattern[] = [union(window(1), global([2])), union(window(1), global([2])), union(window(0), random(2, 5)), union(window(0), random(2, 6))];
+  const layout = layerLayout({ blockSize: 1, blocks: CONTEXT, causal, heads, patterns });
+  return {
+    name,
+    build(b) {
+      const q = b.input("q", "float32", ["batch", "seq", heads * headDim]);
+      const k = b.input("k", "float32", ["batch", "seq", kvHeads * headDim]);
+      const v = b.input("v", "float32", ["batch", "seq", kvHeads * headDim]);
+      b.output("y", b.op(op, [q, k, v], { heads, kvHeads, headDim, causal, ...blockLayoutAttrs(layout) }));
+    },
+    reference: (e) => ({ y: attention(e.q, e.k, e.v, heads, kvHeads, headDim, causal, (h, i, j) => layout.heads[h].keys[i].includes(j)) }),
   };
 }
 
@@ -308,7 +336,8 @@ function token(x: T, position: number): T {
   return { shape: [batch, width], data: out };
 }
 
-function attention(q: T, k: T, v: T, heads: number, kvHeads: number, headDim: number, causal: boolean): T {
+/** `allowed(h, i, j)`: whether head h's query i may attend key j (a token-level layout; all when absent). */
+function attention(q: T, k: T, v: T, heads: number, kvHeads: number, headDim: number, causal: boolean, allowed?: (h: number, i: number, j: number) => boolean): T {
   const [batch, seq] = q.shape;
   const group = heads / kvHeads;
   const out = new Float64Array(batch * seq * heads * headDim);
@@ -321,7 +350,7 @@ function attention(q: T, k: T, v: T, heads: number, kvHeads: number, headDim: nu
         for (let j = 0; j < seq; j++) {
           let s = 0;
           for (let d = 0; d < headDim; d++) s += at(q, heads * headDim, b, i, h, d) * at(k, kvHeads * headDim, b, j, kv, d);
-          scores.push(causal && j > i ? -Infinity : s / Math.sqrt(headDim));
+          scores.push((causal && j > i) || (allowed && !allowed(h, i, j)) ? -Infinity : s / Math.sqrt(headDim));
         }
         const max = Math.max(...scores);
         const weights = scores.map((s) => Math.exp(s - max));

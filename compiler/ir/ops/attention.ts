@@ -1,11 +1,17 @@
 import type { OnnxBuilder } from "../onnx-builder.js";
 import type { TensorType } from "../types.js";
+import { readBlockLayout, type SharedBlockLayout } from "./block-layout.js";
 import { boolAttr, expectFloat, expectRank, fail, numberAttr, product, type OpDef } from "./op.js";
 
 /**
  * Scaled dot-product attention over packed heads: q [B, S, H*D], k and v [B, S, KV*D] → [B, S, H*D].
  * Query head h reads key/value head floor(h / (H / KV)) (grouped-query attention when KV < H).
  * `causal` masks keys after the query position.
+ *
+ * With a block layout (blockSize, blockHeads, blockOffsets, blockKeys; see block-layout.ts) a query
+ * token of block i attends only to key blocks the layout lists for i: computed densely, with the
+ * layout as a −∞ mask. This is the exact reference `block_sparse_attention` is tested against and
+ * the fallback the sparse-attention pass leaves where sparsity would not pay.
  */
 const attention: OpDef = {
   name: "attention",
@@ -27,6 +33,7 @@ const attention: OpDef = {
       if (t.shape[2] !== kvHeads * headDim) fail("attention", `${what}'s last dim must be kvHeads*headDim = ${kvHeads * headDim}`);
       if (t.shape[0] !== q.shape[0] || t.shape[1] !== q.shape[1]) fail("attention", `${what} must match q in batch and sequence`);
     }
+    readBlockLayout("attention", attrs);
     return [q];
   },
   flops([q, k], _out, attrs) {
@@ -59,7 +66,13 @@ const attention: OpDef = {
     }
     const [rawScores] = b.node("MatMul", [qHeads, kHeads], 1);
     let [scores] = b.node("Div", [rawScores, b.float(Math.sqrt(headDim))], 1);
-    if (causal) [scores] = b.node("Add", [scores, causalMask(b, q)], 1);
+    const layout = readBlockLayout("attention", attrs);
+    let mask = causal ? causalMask(b, q) : undefined;
+    if (layout) {
+      const blocks = layoutMask(b, q, layout, groups === 1 ? [heads] : [kvHeads, groups]);
+      mask = mask ? b.node("Add", [blocks, mask], 1)[0] : blocks;
+    }
+    if (mask) [scores] = b.node("Add", [scores, mask], 1);
     const [probs] = b.node("Softmax", [scores], 1, { axis: { int: -1 } });
     const [context] = b.node("MatMul", [probs, vHeads], 1);
     const perm = groups === 1 ? [0, 2, 1, 3] : [0, 3, 1, 2, 4];
@@ -78,6 +91,26 @@ export function causalMask(b: OnnxBuilder, like: string): string {
   const [square] = b.node("Concat", [seq, seq], 1, { axis: { int: 0 } });
   const [filled] = b.node("Expand", [b.float(-Infinity), square], 1);
   return b.node("Trilu", [filled, b.int64(1)], 1, { upper: { int: 1 } })[0];
+}
+
+/**
+ * The layout as an additive mask over tokens, [heads…, S, S] (leading dims `headDims` when heads'
+ * layouts differ, else 1): the block table [layouts, blocks, blocks] of 0 / −∞, cut to the run-time
+ * n = S / b blocks (a shorter sequence's layout is the top-left corner) and spread over b×b tokens.
+ */
+function layoutMask(b: OnnxBuilder, like: string, layout: SharedBlockLayout, headDims: readonly number[]): string {
+  const { blocks, blockSize } = layout;
+  const table = new Float32Array(layout.distinct.length * blocks * blocks).fill(-Infinity);
+  layout.distinct.forEach((rows, l) => rows.forEach((row, i) => row.forEach((j) => (table[(l * blocks + i) * blocks + j] = 0))));
+  const [seq] = b.node("Shape", [like], 1, { start: { int: 1 }, end: { int: 2 } });
+  const [n] = b.node("Div", [seq, b.int64s([blockSize])], 1);
+  const [corner] = b.node("Slice", [b.floats(table, [layout.distinct.length, blocks, blocks]), b.int64s([0, 0]), b.node("Concat", [n, n], 1, { axis: { int: 0 } })[0], b.int64s([1, 2])], 1);
+  const shared = layout.distinct.length === 1;
+  const [perHead] = shared ? [corner] : b.node("Gather", [corner, b.int64s(layout.headLayout)], 1, { axis: { int: 0 } });
+  const [spread] = b.node("Unsqueeze", [perHead, b.int64s([2, 4])], 1);
+  const [tokens] = b.node("Expand", [spread, b.int64s([1, 1, blockSize, 1, blockSize])], 1);
+  const [shape] = b.node("Concat", [b.int64s(shared ? [1] : headDims), seq, seq], 1, { axis: { int: 0 } });
+  return b.node("Reshape", [tokens, shape], 1)[0];
 }
 
 /**
@@ -122,3 +155,6 @@ const rotary: OpDef = {
 };
 
 export const attentionOps: OpDef[] = [attention, rotary];
+
+/** The dense op's shape rule, shared by `block_sparse_attention`. */
+export const attentionOp: OpDef = attention;

@@ -4,6 +4,7 @@ import { linearOps } from "./linear.js";
 import { normOps } from "./norm.js";
 import { embeddingOps } from "./embedding.js";
 import { attentionOps } from "./attention.js";
+import { blockSparseAttentionOps } from "./block-sparse-attention.js";
 
 const table = new Map<string, OpDef>();
 
@@ -21,4 +22,4 @@ export function registeredOps(): string[] {
   return [...table.keys()].sort();
 }
 
-for (const def of [...elementwiseOps, ...linearOps, ...normOps, ...embeddingOps, ...attentionOps]) registerOp(def);
+for (const def of [...elementwiseOps, ...linearOps, ...normOps, ...embeddingOps, ...attentionOps, ...blockSparseAttentionOps]) registerOp(def);

@@ -1,0 +1,87 @@
+import type { Attrs } from "../graph.js";
+import { attentionOp } from "./attention.js";
+import { readBlockLayout } from "./block-layout.js";
+import { BlockSparseLowering, needsSink } from "./block-sparse-lowering.js";
+import { DEFAULT_SCHEDULE_OPTIONS, scheduleBlockSparse, scheduleCost, type SparseSchedule } from "./block-sparse-schedule.js";
+import { fail, numberAttr, optional, type OpDef } from "./op.js";
+
+/**
+ * Block-sparse attention: what `attention` with a block layout computes, without any S×S tensor.
+ * Same inputs, result and attributes as `attention` (the layout is required here), plus an optional
+ * `path`: "gather" (default) gathers every row's key blocks with one Gather by a compile-time index
+ * table; "window" builds them for translation-invariant layouts (sliding, dilated, blocked windows)
+ * from shifted slices instead — measured slower on ONNX Runtime's CPU provider, where a Slice and a
+ * Concat copy twice what one Gather copies (docs/attention-lowering.md), so it is opt-in.
+ *
+ * Per head class and row bucket (see block-sparse-schedule.ts): q as blocks [B, kv, r, G·b, D];
+ * the key/value blocks each row reads, gathered by an index table fixed at compile time (or shifted
+ * copies for windows) [B, kv, r, w·b, D]; scores [B, kv, r, G·b, w·b], where padding slots and key
+ * blocks past the run-time length score −1e30 and the diagonal's future tokens −∞; softmax; P·V; rows
+ * and heads merged back to [B, S, H·D] (block-sparse-lowering.ts). Tables are sliced to S / b rows at
+ * run time, so every length the block size divides runs, up to the context the layout was made for.
+ */
+const blockSparseAttention: OpDef = {
+  name: "block_sparse_attention",
+  summary: "attention over the key blocks a block layout lists, computed blockwise",
+  inputs: ["q", "k", "v"],
+  attrs: ["heads", "kvHeads", "headDim", "causal", "blockSize", "blockHeads", "blockOffsets", "blockKeys"],
+  infer(inputs, attrs) {
+    const types = attentionOp.infer(inputs, attrs);
+    const path = optional(attrs, "path");
+    if (path !== undefined && path !== "gather" && path !== "window") fail("block_sparse_attention", `path must be "gather" or "window", got ${String(path)}`);
+    const seq = inputs[0].shape[1];
+    const { blockSize, blocks } = scheduleOf(attrs);
+    if (typeof seq === "number" && (seq % blockSize !== 0 || seq > blocks * blockSize)) {
+      fail("block_sparse_attention", `sequence ${seq} must be a multiple of the block size ${blockSize} up to ${blocks * blockSize}`);
+    }
+    return types;
+  },
+  flops([q], _out, attrs) {
+    const [batch, seq] = q.shape as number[];
+    return batch * blockSparseFigures(attrs, seq).reduce((sum, h) => sum + h.flops, 0);
+  },
+  lower(b, [q, k, v], [y], attrs) {
+    new BlockSparseLowering(b, scheduleOf(attrs)).lower(q, k, v, y);
+  },
+};
+
+/** What one head of a `block_sparse_attention` node computes and holds, at batch 1. */
+export interface HeadFigures {
+  readonly flops: number;
+  /** Scores of the blocks computed (probabilities take as much again while softmax runs). */
+  readonly scoreBytes: number;
+  /** The head's share of the gathered key and value blocks (a kv head's are shared by its group). */
+  readonly gatheredBytes: number;
+}
+
+/** Per head, at batch 1 and sequence `seq`: counts what the lowering computes, padding included. */
+export function blockSparseFigures(attrs: Attrs, seq: number): HeadFigures[] {
+  const s = scheduleOf(attrs);
+  const b = s.blockSize;
+  const { pairs, gatheredBlocks } = scheduleCost(s, Math.floor(seq / b));
+  const sunk = new Array<boolean>(s.heads).fill(false);
+  for (const c of s.classes) if (needsSink(c, s.blocks)) for (const h of c.heads) sunk[h] = true;
+  return pairs.map((p, h) => ({
+    // Per block pair: q kᵀ and P v are 2·b·b·D each; softmax and scaling ~5 per score.
+    flops: p * (4 * b * b * s.headDim + 5 * b * b),
+    scoreBytes: p * b * b * 4,
+    gatheredBytes: gatheredBlocks[h] * b * (2 * s.headDim + (sunk[h] ? 1 : 0)) * 4,
+  }));
+}
+
+const schedules = new WeakMap<Attrs, SparseSchedule>();
+
+/** The node's schedule (computed once per attribute object). */
+export function scheduleOf(attrs: Attrs): SparseSchedule {
+  let s = schedules.get(attrs);
+  if (!s) {
+    const layout = readBlockLayout("block_sparse_attention", attrs);
+    if (!layout) fail("block_sparse_attention", "needs a block layout (blockSize, blockHeads, blockOffsets, blockKeys)");
+    const shape = { heads: numberAttr(attrs, "heads"), kvHeads: numberAttr(attrs, "kvHeads"), headDim: numberAttr(attrs, "headDim") };
+    s = scheduleBlockSparse(layout, shape, { ...DEFAULT_SCHEDULE_OPTIONS, windowPath: optional(attrs, "path") === "window" });
+    schedules.set(attrs, s);
+  }
+  return s;
+}
+
+export const blockSparseAttentionOps: OpDef[] = [blockSparseAttention];

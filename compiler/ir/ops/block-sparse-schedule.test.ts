@@ -1,0 +1,123 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { blockLayoutAttrs, readBlockLayout, type BlockLayout } from "./block-layout.js";
+import { bucketRows, computedFraction, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
+
+/** A random layout: each row a non-empty ascending subset (before or at the row when causal). */
+const layouts = fc
+  .record({ blocks: fc.integer({ min: 1, max: 9 }), heads: fc.constantFrom(1, 2, 4), kvDivisor: fc.constantFrom(1, 2), causal: fc.boolean(), seed: fc.integer() })
+  .chain(({ blocks, heads, kvDivisor, causal }) =>
+    fc.record({
+      layout: fc
+        .array(
+          fc.array(
+            fc.array(fc.boolean(), { minLength: blocks, maxLength: blocks }).map((bits) => bits),
+            { minLength: blocks, maxLength: blocks },
+          ),
+          { minLength: heads > 1 ? 1 : 1, maxLength: heads },
+        )
+        .map((distinct): BlockLayout => ({
+          blockSize: 2,
+          blocks,
+          causal,
+          heads: Array.from({ length: heads }, (_, h) => ({
+            keys: distinct[h % distinct.length].map((bits, i) => {
+              const row = bits.flatMap((on, j) => (on && (!causal || j <= i) ? [j] : []));
+              return row.length > 0 ? row : [i];
+            }),
+          })),
+        })),
+      kvHeads: fc.constant(heads % kvDivisor === 0 ? heads / kvDivisor : heads),
+    }),
+  );
+
+const attrsOf = (layout: BlockLayout, kvHeads: number) => ({
+  heads: layout.heads.length,
+  kvHeads,
+  headDim: 4,
+  causal: layout.causal,
+  ...blockLayoutAttrs(layout),
+});
+
+describe("block layout attributes", () => {
+  it("round-trip, sharing equal heads", () => {
+    fc.assert(
+      fc.property(layouts, ({ layout, kvHeads }) => {
+        const read = readBlockLayout("attention", attrsOf(layout, kvHeads))!;
+        expect(read.heads.map((h) => h.keys)).toEqual(layout.heads.map((h) => h.keys));
+        expect(read.distinct.length).toBe(new Set(layout.heads.map((h) => JSON.stringify(h.keys))).size);
+      }),
+    );
+  });
+
+  it("name what is wrong", () => {
+    const base = { heads: 1, kvHeads: 1, headDim: 4, causal: true, blockSize: 2, blockHeads: [0] };
+    const read = (extra: object) => () => readBlockLayout("attention", { ...base, ...extra });
+    expect(read({ blockOffsets: [0, 1, 1], blockKeys: [0] })).toThrow(/layout 0, query block 1 attends to no key block/);
+    expect(read({ blockOffsets: [0, 1, 3], blockKeys: [0, 1, 0] })).toThrow(/key blocks must be ascending/);
+    expect(read({ blockOffsets: [0, 2, 3], blockKeys: [0, 1, 1] })).toThrow(/query block 0 reaches key block 1, after it, in a causal layout/);
+    expect(read({ blockOffsets: [0, 1, 2], blockKeys: [0, 5] })).toThrow(/key block 5 is outside 0..1/);
+    expect(read({ blockOffsets: [0, 1, 2] })).toThrow(/attribute `blockKeys` is missing/);
+    expect(read({ blockHeads: [0, 0], blockOffsets: [0, 1, 2], blockKeys: [0, 1] })).toThrow(/blockHeads has 2 entries for 1 heads/);
+  });
+});
+
+describe("the block-sparse schedule", () => {
+  it("computes every listed block exactly once, for every head and row, and nothing else", () => {
+    fc.assert(
+      fc.property(layouts, fc.boolean(), ({ layout, kvHeads }, windowPath) => {
+        const shared = readBlockLayout("attention", attrsOf(layout, kvHeads))!;
+        const s = scheduleBlockSparse(shared, { heads: layout.heads.length, kvHeads, headDim: 4 }, { windowPath, maxBuckets: 4 });
+        expect([...s.headOrder].sort((a, b) => a - b)).toEqual(layout.heads.map((_, h) => h));
+        for (const c of s.classes) {
+          expect(c.kvHeads.length * c.groupSize).toBe(c.heads.length);
+          c.heads.forEach((h, k) => expect(c.kvHeads[Math.floor(k / c.groupSize)]).toBe(Math.floor(h / (layout.heads.length / kvHeads))));
+          expect(c.buckets.flatMap((b) => b.rows).sort((a, b) => a - b)).toEqual(layout.heads[0].keys.map((_, i) => i));
+          for (const bucket of c.buckets) {
+            bucket.rows.forEach((i, r) =>
+              c.heads.forEach((h, k) => {
+                const slots = bucket.keys[c.perHead ? k : 0][r];
+                expect(slots).toHaveLength(bucket.width);
+                const real = slots.filter((j) => j !== s.blocks).sort((a, b) => a - b);
+                expect(real).toEqual(layout.heads[h].keys[i]);
+                const diagonal = bucket.diagonal[c.perHead ? k : 0][r];
+                expect(diagonal).toBe(layout.causal && layout.heads[h].keys[i].includes(i));
+                if (diagonal) expect(slots[c.diagonalSlot]).toBe(i);
+              }),
+            );
+          }
+        }
+        const fraction = computedFraction(s);
+        const listed = layout.heads.reduce((sum, h) => sum + h.keys.reduce((a, row) => a + row.length, 0), 0);
+        expect(fraction).toBeGreaterThanOrEqual(listed / (layout.heads.length * s.blocks * s.blocks) - 1e-12);
+      }),
+    );
+  });
+
+  it("splits a few long rows (global tokens) into their own bucket", () => {
+    const lengths = [16, ...new Array<number>(15).fill(4)];
+    expect(bucketRows(lengths, 4)).toEqual([[0], Array.from({ length: 15 }, (_, i) => i + 1)]);
+    expect(bucketRows([9, 9, 10, 9], 4)).toEqual([[0, 1, 2, 3]]); // 7.5% less padding: not worth a bucket
+    expect(bucketRows([3, 3, 4, 3], 4)).toEqual([[0, 1, 3], [2]]);
+    expect(bucketRows([5], 4)).toEqual([[0]]);
+  });
+
+  it("recognizes windows", () => {
+    const window = (blocks: number, before: number, after: number) =>
+      Array.from({ length: blocks }, (_, i) => Array.from({ length: before + after + 1 }, (_, t) => i - before + t).filter((j) => j >= 0 && j < blocks));
+    expect(windowOffsets(window(8, 2, 1), 8)).toEqual([-2, -1, 0, 1]);
+    expect(windowOffsets([[0], [1], [2]], 3)).toEqual([0]);
+    expect(windowOffsets([[0, 1], [1], [2]], 3)).toBeUndefined();
+    // Wider than any row: gathering pads less.
+    expect(windowOffsets(window(3, 3, 3), 3)).toBeUndefined();
+  });
+
+  it("counts only the rows a shorter sequence has", () => {
+    const layout: BlockLayout = { blockSize: 2, blocks: 4, causal: false, heads: [{ keys: [[0, 1, 2, 3], [0, 1], [0, 2], [0, 3]] }] };
+    const s = scheduleBlockSparse(readBlockLayout("attention", attrsOf(layout, 1))!, { heads: 1, kvHeads: 1, headDim: 4 });
+    expect(s.classes[0].buckets.map((b) => [b.rows, b.width])).toEqual([[[0], 4], [[1, 2, 3], 2]]);
+    expect(scheduleCost(s).pairs).toEqual([4 + 3 * 2]);
+    expect(scheduleCost(s, 2).pairs).toEqual([4 + 2]);
+    expect(computedFraction(s)).toBe(10 / 16);
+  });
+});

@@ -1,0 +1,300 @@
+import type { SharedBlockLayout } from "./block-layout.js";
+
+/**
+ * How `block_sparse_attention` computes a layout: which heads go together, which rows of query blocks
+ * are computed together, and which key blocks fill each row's slots. Pure data, decided at compile
+ * time from the layout alone; the ONNX lowering, the FLOP count and the plan's memory figures all
+ * read it, so what is counted is what runs.
+ *
+ * Heads are split into classes. A class's heads share one key table (the usual case: identical
+ * layouts), or each has its own (`perHead`: several layouts of the same shape merged, e.g. BigBird's
+ * per-head random blocks). Within a class, query blocks are split into row buckets by how many key
+ * blocks they read, so a few long rows (global tokens) do not pad every row to the full width.
+ */
+export interface SparseSchedule {
+  readonly blockSize: number;
+  readonly blocks: number;
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly causal: boolean;
+  readonly classes: readonly HeadClass[];
+  /** Heads in the order the classes' outputs are concatenated (identity when no reordering is needed). */
+  readonly headOrder: readonly number[];
+}
+
+export type KeyPath = "window" | "gather";
+
+export interface HeadClass {
+  /** Query heads, ascending. */
+  readonly heads: readonly number[];
+  /**
+   * Query heads stacked on each key/value head (grouped-query attention): the class's heads are
+   * `kvHeads.length` stacks of `groupSize`. 1 when a kv head's group is split between classes, in
+   * which case `kvHeads` repeats a kv head once per query head.
+   */
+  readonly groupSize: number;
+  readonly kvHeads: readonly number[];
+  /**
+   * `window`: every row's keys are the row shifted by `offsets` (sliding, dilated or blocked windows),
+   * built from shifted slices of the keys with no index table. `gather`: keys gathered by a table.
+   */
+  readonly path: KeyPath;
+  readonly offsets: readonly number[];
+  /** Gather tables per head (the heads' layouts differ) rather than one shared by the class. */
+  readonly perHead: boolean;
+  /** Partition the query blocks; each bucket's rows are ascending. */
+  readonly buckets: readonly RowBucket[];
+  /** Slot holding the diagonal block in causal layouts (its in-block causal mask), or -1. */
+  readonly diagonalSlot: number;
+}
+
+export interface RowBucket {
+  /** Query blocks, ascending. */
+  readonly rows: readonly number[];
+  /** Key blocks read per row, padded: the slot count. */
+  readonly width: number;
+  /**
+   * keys[t][r][s]: key block in slot s of row rows[r], for table t (one per head when `perHead`, else
+   * one); `blocks` marks padding. A slot whose key block is at or past the run-time block count is
+   * masked too, which is what makes shorter sequences exact.
+   */
+  readonly keys: readonly (readonly (readonly number[])[])[];
+  /** diagonal[t][r]: the row's diagonal block sits in the class's `diagonalSlot`. */
+  readonly diagonal: readonly (readonly boolean[])[];
+}
+
+export interface ScheduleOptions {
+  /** Use the shifted-slice path for translation-invariant layouts (else they are gathered like any other). */
+  readonly windowPath: boolean;
+  /** At most this many row buckets per class. */
+  readonly maxBuckets: number;
+}
+
+export const DEFAULT_SCHEDULE_OPTIONS: ScheduleOptions = { windowPath: false, maxBuckets: 4 };
+
+/** A further row bucket must cut the padded work by this fraction to be worth its extra nodes. */
+const BUCKET_GAIN = 0.1;
+/** Heads with different layouts are merged into one per-head class unless that costs this much more work. */
+const MERGE_SLACK = 1.1;
+
+interface Shape {
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+}
+
+export function scheduleBlockSparse(layout: SharedBlockLayout, shape: Shape, options: ScheduleOptions = DEFAULT_SCHEDULE_OPTIONS): SparseSchedule {
+  const { blocks, causal } = layout;
+  const headsOf = layout.distinct.map((_, d) => layout.headLayout.flatMap((id, h) => (id === d ? [h] : [])));
+  const groupSize = shape.heads / shape.kvHeads;
+  const classes: HeadClass[] = [];
+  const gathered: number[] = [];
+  layout.distinct.forEach((keys, d) => {
+    if (headsOf[d].length === 0) return;
+    const offsets = options.windowPath ? windowOffsets(keys, blocks) : undefined;
+    if (offsets) classes.push(windowClass(headsOf[d], offsets, keys, layout, groupSize));
+    else gathered.push(d);
+  });
+  if (gathered.length > 0) {
+    const separate = gathered.map((d) => gatherClass([headsOf[d]], [layout.distinct[d]], layout, groupSize, options));
+    const merged = gathered.length > 1 ? gatherClass(gathered.map((d) => headsOf[d]), gathered.map((d) => layout.distinct[d]), layout, groupSize, options) : undefined;
+    const work = (cs: readonly HeadClass[]) => cs.reduce((sum, c) => sum + classPairs(c), 0);
+    if (merged && work([merged]) <= MERGE_SLACK * work(separate)) classes.push(merged);
+    else classes.push(...separate);
+  }
+  classes.sort((a, b) => a.heads[0] - b.heads[0]);
+  return {
+    blockSize: layout.blockSize,
+    blocks,
+    heads: shape.heads,
+    kvHeads: shape.kvHeads,
+    headDim: shape.headDim,
+    causal,
+    classes,
+    headOrder: classes.flatMap((c) => c.heads),
+  };
+}
+
+/**
+ * The offsets O when every row i attends exactly to {i + o : o ∈ O} within the sequence, and the
+ * shifted-slice path computes no more than gathering would: undefined otherwise.
+ */
+export function windowOffsets(keys: readonly (readonly number[])[], blocks: number): number[] | undefined {
+  const set = new Set<number>();
+  keys.forEach((row, i) => row.forEach((j) => set.add(j - i)));
+  const offsets = [...set].sort((a, b) => a - b);
+  const widest = keys.reduce((m, row) => Math.max(m, row.length), 0);
+  if (offsets.length > widest) return undefined;
+  for (let i = 0; i < blocks; i++) {
+    const expected = offsets.map((o) => i + o).filter((j) => j >= 0 && j < blocks);
+    const row = keys[i];
+    if (row.length !== expected.length || row.some((j, k) => j !== expected[k])) return undefined;
+  }
+  return offsets;
+}
+
+function windowClass(heads: readonly number[], offsets: readonly number[], keys: readonly (readonly number[])[], layout: SharedBlockLayout, group: number): HeadClass {
+  const { blocks, causal } = layout;
+  const rows = range(blocks);
+  const diagonalSlot = causal ? offsets.indexOf(0) : -1;
+  return {
+    heads,
+    ...stacking(heads, group, true),
+    path: "window",
+    offsets,
+    perHead: false,
+    diagonalSlot,
+    buckets: [
+      {
+        rows,
+        width: offsets.length,
+        keys: [rows.map((i) => offsets.map((o) => (i + o >= 0 && i + o < blocks ? i + o : blocks)))],
+        diagonal: [rows.map((i) => diagonalSlot >= 0 && keys[i].includes(i))],
+      },
+    ],
+  };
+}
+
+/** One gather class over several head sets, each with its own key lists (per-head tables when more than one). */
+function gatherClass(
+  headSets: readonly (readonly number[])[],
+  layouts: readonly (readonly (readonly number[])[])[],
+  layout: SharedBlockLayout,
+  group: number,
+  options: ScheduleOptions,
+): HeadClass {
+  const { blocks, causal } = layout;
+  const perHead = headSets.length > 1;
+  const heads = headSets.flat().sort((a, b) => a - b);
+  const keysOfHead = new Map<number, readonly (readonly number[])[]>();
+  headSets.forEach((set, k) => set.forEach((h) => keysOfHead.set(h, layouts[k])));
+  const tables = perHead ? heads.map((h) => keysOfHead.get(h)!) : [layouts[0]];
+  const lengths = range(blocks).map((i) => tables.reduce((m, keys) => Math.max(m, keys[i].length), 0));
+  const buckets = bucketRows(lengths, options.maxBuckets).map((rows): RowBucket => {
+    const width = rows.reduce((m, i) => Math.max(m, lengths[i]), 0);
+    // The diagonal block goes first, so the in-block causal mask has one place in every row.
+    const ordered = (row: readonly number[], i: number) => (causal && row.includes(i) ? [i, ...row.filter((j) => j !== i)] : [...row]);
+    return {
+      rows,
+      width,
+      keys: tables.map((keys) => rows.map((i) => pad(ordered(keys[i], i), width, blocks))),
+      diagonal: tables.map((keys) => rows.map((i) => causal && keys[i].includes(i))),
+    };
+  });
+  return {
+    heads,
+    ...stacking(heads, group, !perHead),
+    path: "gather",
+    offsets: [],
+    perHead,
+    buckets,
+    diagonalSlot: causal ? 0 : -1,
+  };
+}
+
+/** Stacks whole kv groups when the class holds every query head of each kv head it reads. */
+function stacking(heads: readonly number[], group: number, shared: boolean): { groupSize: number; kvHeads: number[] } {
+  const kvs = [...new Set(heads.map((h) => Math.floor(h / group)))];
+  const whole = kvs.every((kv) => range(group).every((g) => heads.includes(kv * group + g)));
+  if (shared && whole) return { groupSize: group, kvHeads: kvs };
+  return { groupSize: 1, kvHeads: heads.map((h) => Math.floor(h / group)) };
+}
+
+/**
+ * Splits rows into at most `maxBuckets` groups of similar length, minimizing the padded work
+ * Σ rows·width (optimal for contiguous runs of the rows sorted by length). A further bucket is taken
+ * only when it cuts the work by BUCKET_GAIN.
+ */
+export function bucketRows(lengths: readonly number[], maxBuckets: number): number[][] {
+  const n = lengths.length;
+  const order = range(n).sort((a, b) => lengths[a] - lengths[b] || a - b);
+  const sorted = order.map((i) => lengths[i]);
+  // best[k][j]: least work covering sorted[0..j) with k buckets; cut[k][j]: where the last bucket starts.
+  const best: number[][] = [new Array<number>(n + 1).fill(Infinity)];
+  const cut: number[][] = [new Array<number>(n + 1).fill(0)];
+  best[0][0] = 0;
+  let chosen = 1;
+  for (let k = 1; k <= Math.max(1, maxBuckets); k++) {
+    best.push(new Array<number>(n + 1).fill(Infinity));
+    cut.push(new Array<number>(n + 1).fill(0));
+    for (let j = 1; j <= n; j++) {
+      for (let i = k - 1; i < j; i++) {
+        const cost = best[k - 1][i] + (j - i) * sorted[j - 1];
+        if (cost < best[k][j]) {
+          best[k][j] = cost;
+          cut[k][j] = i;
+        }
+      }
+    }
+    if (k > 1 && best[k][n] <= (1 - BUCKET_GAIN) * best[chosen][n]) chosen = k;
+  }
+  const buckets: number[][] = [];
+  for (let k = chosen, j = n; k > 0; k--) {
+    const i = cut[k][j];
+    buckets.unshift(order.slice(i, j).sort((a, b) => a - b));
+    j = i;
+  }
+  return buckets.filter((b) => b.length > 0).sort((a, b) => a[0] - b[0]);
+}
+
+function pad(row: readonly number[], width: number, fill: number): number[] {
+  return [...row, ...new Array<number>(width - row.length).fill(fill)];
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+/** (query block, key block) pairs a class computes per head, padding included, at the full length. */
+function classPairs(c: HeadClass): number {
+  return c.heads.length * c.buckets.reduce((sum, b) => sum + b.rows.length * b.width, 0);
+}
+
+/** What a schedule costs, per head, with `seqBlocks` query blocks present at run time. */
+export interface ScheduleCost {
+  /** Block pairs computed per head, padding included. */
+  readonly pairs: readonly number[];
+  /** Key/value blocks gathered (or shifted into place) per head's share: kv stacks are shared by their group. */
+  readonly gatheredBlocks: readonly number[];
+}
+
+export function scheduleCost(s: SparseSchedule, seqBlocks = s.blocks): ScheduleCost {
+  const pairs = new Array<number>(s.heads).fill(0);
+  const gatheredBlocks = new Array<number>(s.heads).fill(0);
+  for (const c of s.classes) {
+    for (const b of c.buckets) {
+      const rows = b.rows.filter((i) => i < seqBlocks).length;
+      for (const h of c.heads) {
+        pairs[h] += rows * b.width;
+        gatheredBlocks[h] += (rows * b.width) / c.groupSize;
+      }
+    }
+  }
+  return { pairs, gatheredBlocks };
+}
+
+/** Fraction of dense attention's work the schedule computes, padding included (1 for dense). */
+export function computedFraction(s: SparseSchedule): number {
+  const { pairs } = scheduleCost(s);
+  return pairs.reduce((a, b) => a + b, 0) / (s.heads * s.blocks * s.blocks);
+}
+
+/** One line per class, for reports: "heads 0..11: gather, rows 2×64 + 62×8". */
+export function describeSchedule(s: SparseSchedule): string {
+  return s.classes
+    .map((c) => {
+      const heads = describeHeads(c.heads, s.heads);
+      const how = c.path === "window" ? `window offsets [${c.offsets.join(",")}]` : c.perHead ? "gather (per-head tables)" : "gather";
+      const rows = c.buckets.map((b) => `${b.rows.length}×${b.width}`).join(" + ");
+      return `${heads}: ${how}, rows×keys ${rows}`;
+    })
+    .join("; ");
+}
+
+function describeHeads(heads: readonly number[], total: number): string {
+  if (heads.length === total) return "all heads";
+  const contiguous = heads.every((h, i) => i === 0 || h === heads[i - 1] + 1);
+  if (heads.length === 1) return `head ${heads[0]}`;
+  return contiguous ? `heads ${heads[0]}..${heads[heads.length - 1]}` : `heads [${heads.join(",")}]`;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { ModelSpec } from "../../spec.js";
-import { checkSource } from "../testing.js";
+import { checkSource, readExample } from "../testing.js";
 
 /** A model with 4 layers of 4 heads over 16 blocks of 16 tokens (the default block for `window 16`). */
 function model(attention: string, options: { kind?: string; context?: number; extra?: string } = {}): string {
@@ -166,5 +166,31 @@ describe("what spec.attention holds", () => {
     const layers = checked.spec!.attention!.layers;
     expect(layers.map((layer) => layer!.blocks)).toEqual(new Array(12).fill(128));
     expect(layers[6]!.patterns).toEqual([...new Array(6).fill("strided 128"), ...new Array(6).fill("window 128")]);
+  });
+});
+
+describe("the bundled sparse examples", () => {
+  test("bigbird-long: BigBird in every layer, 64 blocks of 64 tokens, distinct random blocks per head", () => {
+    const spec = specOf(readExample("bigbird-long.tfx"));
+    const layers = spec.attention!.layers;
+    expect(layers).toHaveLength(12);
+    for (const layer of layers) {
+      expect(layer).toMatchObject({ blockSize: 64, blocks: 64, causal: false });
+      expect(new Set(layer!.patterns)).toEqual(new Set(["bigbird(block 64, window 3, global 2, random 3, seed 7)"]));
+      // Global rows are full; every other row is 2 global + 3 window + 3 random blocks (fewer at the ends).
+      expect(layer!.heads[0].keys[0]).toHaveLength(64);
+      expect(layer!.heads[0].keys[30]).toHaveLength(8);
+    }
+    expect(layers[0]!.heads[0]).not.toEqual(layers[0]!.heads[1]);
+    expect(layers[0]!.heads[0]).not.toEqual(layers[1]!.heads[0]);
+  });
+
+  test("sparse-gpt: window + global, then the strided / local split", () => {
+    const spec = specOf(readExample("sparse-gpt.tfx"));
+    const layers = spec.attention!.layers;
+    expect(layers.every((layer) => layer?.causal && layer.blockSize === 64)).toBe(true);
+    expect(layers[0]!.patterns).toEqual(new Array(12).fill("window 256 + global [0]"));
+    expect(layers[11]!.patterns).toEqual([...new Array(6).fill("strided 512"), ...new Array(6).fill("window 512")]);
+    expect(layers[0]!.heads[0].keys[40]).toEqual([0, 36, 37, 38, 39, 40]);
   });
 });

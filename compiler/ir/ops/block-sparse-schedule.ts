@@ -209,33 +209,44 @@ function stacking(heads: readonly number[], group: number, shared: boolean): { g
 export function bucketRows(lengths: readonly number[], maxBuckets: number): number[][] {
   const n = lengths.length;
   const order = range(n).sort((a, b) => lengths[a] - lengths[b] || a - b);
-  const sorted = order.map((i) => lengths[i]);
-  // best[k][j]: least work covering sorted[0..j) with k buckets; cut[k][j]: where the last bucket starts.
-  const best: number[][] = [new Array<number>(n + 1).fill(Infinity)];
-  const cut: number[][] = [new Array<number>(n + 1).fill(0)];
-  best[0][0] = 0;
+  // Rows of equal length always share a bucket, so the search runs over the distinct lengths
+  // (a handful, even with thousands of rows): ends[g] is where group g ends in `order`.
+  const ends: number[] = [];
+  const widths: number[] = [];
+  order.forEach((row, i) => {
+    if (i > 0 && lengths[row] === widths[widths.length - 1]) ends[ends.length - 1] = i + 1;
+    else {
+      ends.push(i + 1);
+      widths.push(lengths[row]);
+    }
+  });
+  const groups = widths.length;
+  const start = (g: number) => (g === 0 ? 0 : ends[g - 1]);
+  // best[k][g]: least work covering groups 0..g-1 with k buckets; cut[k][g]: the first group of the last bucket.
+  const best: number[][] = [[0, ...new Array<number>(groups).fill(Infinity)]];
+  const cut: number[][] = [new Array<number>(groups + 1).fill(0)];
   let chosen = 1;
-  for (let k = 1; k <= Math.max(1, maxBuckets); k++) {
-    best.push(new Array<number>(n + 1).fill(Infinity));
-    cut.push(new Array<number>(n + 1).fill(0));
-    for (let j = 1; j <= n; j++) {
-      for (let i = k - 1; i < j; i++) {
-        const cost = best[k - 1][i] + (j - i) * sorted[j - 1];
-        if (cost < best[k][j]) {
-          best[k][j] = cost;
-          cut[k][j] = i;
+  for (let k = 1; k <= Math.max(1, Math.min(maxBuckets, groups)); k++) {
+    best.push(new Array<number>(groups + 1).fill(Infinity));
+    cut.push(new Array<number>(groups + 1).fill(0));
+    for (let g = 1; g <= groups; g++) {
+      for (let f = k - 1; f < g; f++) {
+        const cost = best[k - 1][f] + (ends[g - 1] - start(f)) * widths[g - 1];
+        if (cost < best[k][g]) {
+          best[k][g] = cost;
+          cut[k][g] = f;
         }
       }
     }
-    if (k > 1 && best[k][n] <= (1 - BUCKET_GAIN) * best[chosen][n]) chosen = k;
+    if (k > 1 && best[k][groups] <= (1 - BUCKET_GAIN) * best[chosen][groups]) chosen = k;
   }
   const buckets: number[][] = [];
-  for (let k = chosen, j = n; k > 0; k--) {
-    const i = cut[k][j];
-    buckets.unshift(order.slice(i, j).sort((a, b) => a - b));
-    j = i;
+  for (let k = chosen, g = groups; k > 0; k--) {
+    const f = cut[k][g];
+    buckets.unshift(order.slice(start(f), ends[g - 1]).sort((a, b) => a - b));
+    g = f;
   }
-  return buckets.filter((b) => b.length > 0).sort((a, b) => a[0] - b[0]);
+  return buckets.sort((a, b) => a[0] - b[0]);
 }
 
 function pad(row: readonly number[], width: number, fill: number): number[] {

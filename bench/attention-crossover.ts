@@ -5,11 +5,15 @@
  * sparse-attention pass's default threshold (docs/attention-lowering.md).
  *
  *   npm run build && node dist/bench/attention-crossover.js [--seqs 1024,4096] [--block 64] [--kinds encoder,decoder]
- *     [--fractions 0.03125,0.0625,0.125,0.25,0.5,0.75] [--runs 7] [--windows] [--json out.json]
+ *     [--fractions 0.03125,0.0625,0.125,0.25,0.5,0.75] [--runs 7] [--windows] [--named] [--json out.json]
+ *
+ * `--windows` adds a sliding window through both key paths (gather, shifted slices); `--named` the
+ * issue's patterns (window 256 + global [0], BigBird) as the language builds them.
  */
 import { writeFileSync } from "node:fs";
 import ort from "onnxruntime-node";
 import type { LayerLayout } from "../compiler/attention/layout.js";
+import { checkSource } from "../compiler/pipeline.js";
 import { emitOnnx } from "../compiler/onnx/index.js";
 import { GraphBuilder, type Graph } from "../compiler/ir/index.js";
 import { blockLayoutAttrs } from "../compiler/ir/ops/block-layout.js";
@@ -78,6 +82,19 @@ export function windowLayout(blocks: number, blockSize: number, width: number, c
   });
   return { blockSize, blocks, causal, heads: Array.from({ length: HEADS }, () => ({ keys })), patterns: [`window ${width}`] };
 }
+
+/** Layouts the language makes, through the checker: `pattern` as written in an `attention` block. */
+export function specLayout(pattern: string, seq: number, causal: boolean): LayerLayout {
+  const text = `model m { kind ${causal ? "decoder" : "encoder"} vocab 100 context ${seq} width ${HEADS * HEAD_DIM} layers 1 heads ${HEADS}
+    attention { default : ${pattern} } }`;
+  const front = checkSource(text, "bench.tfx");
+  const layout = front.spec?.attention?.layers[0];
+  if (!layout) throw new Error(`\`${pattern}\` at ${seq}: ${front.diagnostics.map((d) => d.message).join("; ") || "no layout"}`);
+  return layout;
+}
+
+/** The issue's benchmark patterns. */
+export const NAMED_PATTERNS = ["window 256 + global [0]", "bigbird(block 64, window 3, global 2, random 3, seed 7)"];
 
 export interface CrossoverPoint {
   readonly seq: number;
@@ -176,6 +193,7 @@ async function main(): Promise<void> {
   const kinds = (value("--kinds") ?? "encoder,decoder").split(",");
   const fractions = (value("--fractions") ?? "0.03125,0.0625,0.125,0.25,0.5,0.75").split(",").map(Number);
   const withWindows = argv.includes("--windows");
+  const named = argv.includes("--named");
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`onnxruntime-node ${ort.env.versions.common}, CPU, 2 threads, batch 1, heads ${HEADS} × ${HEAD_DIM}, block ${blockSize}`);
   const all: CrossoverPoint[] = [];
@@ -188,6 +206,9 @@ async function main(): Promise<void> {
       all.push(...points);
       const over = (k: "speedupOverDense" | "speedupOverMasked") => crossover(points, k)?.toFixed(2) ?? "none";
       log(`  crossover at seq ${seq}, ${kind}: computed fraction ${over("speedupOverMasked")} against the masked fallback, ${over("speedupOverDense")} against plain dense`);
+      if (named) {
+        all.push(...(await measure(seq, NAMED_PATTERNS.map((p) => ({ name: p.split("(")[0].split(" +")[0] + (p.includes("+") ? " + global" : ""), layout: specLayout(p, seq, causal) })), ["sparse"], runs, log)));
+      }
       if (withWindows) {
         const w = Math.max(2, Math.round(blocks / 8));
         all.push(...(await measure(seq, [{ name: `window ${w}/${blocks}`, layout: windowLayout(blocks, blockSize, w, causal) }], ["sparse", "sparse-window"], runs, log)));

@@ -68,7 +68,7 @@ export async function openSession(model: string | Uint8Array, options: SessionOp
     await session.release();
     throw new ModelRunError(
       `the CUDA execution provider is not available: ${firstLine(cudaFailure)}`,
-      "install onnxruntime-node with CUDA support (`npm install onnxruntime-node --onnxruntime-node-install=cuda12`) on a machine with an NVIDIA GPU, or run with device `auto` or `cpu`",
+      "on a machine with an NVIDIA GPU, fetch the CUDA provider with `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` (see the README), or run with device `auto` or `cpu`",
     );
   }
   return { session, provider: "cpu", notice: CUDA_FALLBACK_NOTICE };

@@ -7,6 +7,7 @@ export { printGraph } from "./print.js";
 export { graphStats, parameterGroup, type GraphStats } from "./stats.js";
 export { getOp, registerOp, registeredOps } from "./ops/registry.js";
 export type { OpDef } from "./ops/op.js";
+export { blockLayoutAttrs, blockLayoutDensity, readBlockLayout, type BlockLayout } from "./ops/block-layout.js";
 export { attr, type OnnxAttribute, type OnnxBuilder } from "./onnx-builder.js";
 export { fillNormal, Xoshiro128 } from "./random.js";
 export { PassManager, type Pass, type PassContext, type PassReport, type PassResult, type PassManagerOptions } from "./pass.js";

@@ -4,6 +4,7 @@ import type { GemmResult } from "./gemm.js";
 import type { LatencyStats, RatioStats } from "./latency.js";
 import type { OpCounts } from "./optimized-ops.js";
 import type { Profile } from "./profile.js";
+import type { SparseAttentionReport } from "./sparse-attention.js";
 
 export interface MachineFacts {
   /** `model name` from /proc/cpuinfo (hypervisors often mask it: "AMD EPYC"). */
@@ -64,6 +65,8 @@ export interface BenchReport {
   readonly gemm?: GemmResult;
   readonly opCounts?: { readonly tfc: OpCounts; readonly peer: OpCounts };
   readonly profiles?: readonly { readonly seq: number; readonly tfc: Profile; readonly peer: Profile }[];
+  /** Section 6: dense vs sparse attention at long sequences (bench/sparse-attention.ts). */
+  readonly sparseAttention?: SparseAttentionReport;
   /** Things that went wrong or differ from the brief, shown at the top of the markdown. */
   readonly notes: readonly string[];
   readonly elapsedMs: number;

@@ -1,9 +1,15 @@
 /**
  * `npm run bench`: compile times for every example, bert-base latency in ONNX Runtime against a
- * PyTorch-exported peer, achieved GFLOP/s against a large GEMM, and what ORT's optimizer made of
- * both graphs. Writes bench/results/latest.{md,json} and prints the markdown.
+ * PyTorch-exported peer, achieved GFLOP/s against a large GEMM, what ORT's optimizer made of
+ * both graphs, and sparse attention against dense at long sequences (bench/sparse-attention.ts).
+ * Writes bench/results/latest.{md,json} and prints the markdown; the sparse-attention section is also
+ * written on its own to bench/results/sparse-attention.{md,json}.
  *
  *   node dist/bench/run.js [--quick] [--no-profile] [--skip-compile] [--runs N] [--seqs 128,512]
+ *     [--only sparse] [--skip-sparse] [--sparse-seqs 1024,4096,16384] [--sparse-max-run-s 60] [--sparse-profile-encoder]
+ *
+ * `--only sparse` runs the sparse-attention section alone (~8 min; latest.{md,json} are left as they
+ * are); `--skip-sparse` runs everything else.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -31,6 +37,8 @@ import { profileInterleaved, type Profile } from "./profile.js";
 import { buildWithPython, pythonModuleVersion } from "./python.js";
 import type { BenchReport, LatencyPoint, MachineFacts } from "./report.js";
 import { renderMarkdown } from "./table.js";
+import { runSparseSection, type SparseAttentionReport } from "./sparse-attention.js";
+import { renderSparseSection } from "./sparse-table.js";
 
 const ROOT = process.cwd();
 const RESULTS = join(ROOT, "bench/results");
@@ -44,6 +52,12 @@ interface Args {
   readonly skipCompile: boolean;
   readonly runs: number;
   readonly seqs: readonly number[];
+  /** `sparse`: only the sparse-attention section. */
+  readonly only?: "sparse";
+  readonly skipSparse: boolean;
+  readonly sparseSeqs: readonly number[];
+  readonly sparseMaxRunSeconds: number;
+  readonly sparseProfileEncoder: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -52,7 +66,16 @@ function parseArgs(argv: readonly string[]): Args {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const quick = argv.includes("--quick");
+  const only = value("--only");
+  if (only !== undefined && only !== "sparse") throw new Error(`--only: the only section that runs alone is \`sparse\`, got \`${only}\``);
+  const sparseSeqs = (value("--sparse-seqs") ?? "1024,4096,16384").split(",").map(Number);
+  for (const s of sparseSeqs) if (!Number.isInteger(s) || s < 64 || s % 64 !== 0) throw new Error(`--sparse-seqs: ${s} is not a positive multiple of 64`);
   return {
+    only,
+    skipSparse: argv.includes("--skip-sparse"),
+    sparseSeqs,
+    sparseMaxRunSeconds: Number(value("--sparse-max-run-s") ?? 60),
+    sparseProfileEncoder: argv.includes("--sparse-profile-encoder"),
     quick,
     profile: !argv.includes("--no-profile"),
     skipCompile: argv.includes("--skip-compile"),
@@ -67,6 +90,12 @@ async function main(): Promise<void> {
   const started = performance.now();
   const args = parseArgs(process.argv.slice(2));
   mkdirSync(MODELS, { recursive: true });
+  if (args.only === "sparse") {
+    const sparse = await sparseSection(args);
+    process.stdout.write(renderSparseSection(sparse));
+    log(`wrote ${rel(join(RESULTS, "sparse-attention.md"))} and .json in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    return;
+  }
   const notes: string[] = [];
   const sessionOptions = cpuSessionOptions();
 
@@ -198,6 +227,16 @@ async function main(): Promise<void> {
     }
   }
 
+  // 6. Sparse attention against dense at long sequences, every session in a child process.
+  let sparseAttention: SparseAttentionReport | undefined;
+  if (!args.skipSparse) {
+    try {
+      sparseAttention = await sparseSection(args);
+    } catch (e) {
+      notes.push(`sparse-attention section failed: ${(e as Error).message}`);
+    }
+  }
+
   const report: BenchReport = {
     machine: machineFacts(),
     sessionOptions: { ...sessionOptions },
@@ -217,14 +256,32 @@ async function main(): Promise<void> {
     gemm,
     opCounts,
     profiles,
+    sparseAttention,
     notes,
     elapsedMs: performance.now() - started,
   };
-  const markdown = renderMarkdown(report);
+  const markdown = renderMarkdown(report) + (sparseAttention ? `\n${renderSparseSection(sparseAttention, { number: "6. " })}` : "");
   writeFileSync(join(RESULTS, "latest.json"), JSON.stringify(report, null, 2) + "\n");
   writeFileSync(join(RESULTS, "latest.md"), markdown);
   process.stdout.write(markdown);
   log(`wrote ${rel(join(RESULTS, "latest.md"))} and latest.json in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** Runs the sparse-attention section and writes bench/results/sparse-attention.{md,json}. */
+async function sparseSection(args: Args): Promise<SparseAttentionReport> {
+  const report = await runSparseSection({
+    root: ROOT,
+    seqs: args.sparseSeqs,
+    quick: args.quick,
+    maxRunSeconds: args.sparseMaxRunSeconds,
+    profile: args.profile,
+    profileEncoder: args.sparseProfileEncoder,
+    log,
+  });
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, "sparse-attention.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(join(RESULTS, "sparse-attention.md"), renderSparseSection(report));
+  return report;
 }
 
 /** bert_peer.py's arguments from the checked spec, so the two models have the same shapes. */

@@ -60,7 +60,7 @@ export interface PlannedHead {
   readonly density: number;
   readonly flops: number;
   readonly denseFlops: number;
-  /** Scores plus the head's share of gathered key/value blocks; dense: its S×S scores. */
+  /** Block-sparse: its scores plus its share of gathered key/value blocks; dense: its S×S scores (and its share of a layout mask). */
   readonly memoryBytes: number;
   readonly denseMemoryBytes: number;
 }
@@ -183,8 +183,8 @@ function plannedAttention(spec: ModelSpec, node: Node | undefined, layer: number
       : Array.from({ length: spec.heads }, () => ({
           flops: denseFlops,
           scoreBytes: denseBytes,
-          // The mask is one S×S table per distinct layout, shared by the heads using it.
-          gatheredBytes: layout ? (layout.distinct.length * denseBytes) / spec.heads : 0,
+          // The mask: one S×S table shared by all heads, or one per head when their layouts differ.
+          gatheredBytes: layout ? (layout.distinct.length === 1 ? denseBytes / spec.heads : denseBytes) : 0,
         }));
   const heads: PlannedHead[] = figures.map((f, h) => ({
     head: h,

@@ -1,13 +1,14 @@
 /**
  * Whole models with sparse attention layers through `compileSpec`: the block-sparse lowering the
  * sparse-attention pass chooses against the same spec compiled with every layout left as a dense
- * −∞ mask, both run by ONNX Runtime at the full context and at shorter lengths; and the plan's figures.
+ * −∞ mask, both run by ONNX Runtime at the full context and at shorter lengths (whole blocks or not);
+ * and the plan's figures.
  */
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import type { AttentionLayouts } from "../compiler/attention/layout.js";
 import { emitOnnx } from "../compiler/onnx/index.js";
-import { compileSpec } from "../compiler/pipeline.js";
+import { checkSource, compileSpec } from "../compiler/pipeline.js";
 import type { ModelSpec } from "../compiler/spec.js";
 import { bigbird, blocked, global, layerLayout, random, strided, union, window } from "./layouts.js";
 import { tinyBert, tinyLlama } from "./specs.js";
@@ -31,7 +32,7 @@ const encoder = withLayouts(tinyBert, [
 
 describe("a model with sparse attention layers", () => {
   for (const [name, spec] of [["decoder (GQA, rotary)", decoder], ["encoder (post-norm, token types)", encoder]] as const) {
-    it(`${name}: block-sparse equals the dense-masked model at every length`, async () => {
+    it(`${name}: block-sparse equals the dense-masked model at full and shorter lengths`, async () => {
       const sparse = compileSpec(spec, { sparseAttention: { threshold: 1 } });
       const masked = compileSpec(spec, { sparseAttention: false });
       const layouts = spec.attention!.layers.filter(Boolean).length;
@@ -39,7 +40,7 @@ describe("a model with sparse attention layers", () => {
       expect(masked.graph.nodes.filter((n) => n.op === "block_sparse_attention")).toHaveLength(0);
       const [a, b] = await Promise.all([sparse, masked].map((c) => ort.InferenceSession.create(emitOnnx(c.graph))));
       try {
-        for (let seq = BLOCK; seq <= BLOCK * BLOCKS; seq += BLOCK) {
+        for (const seq of [1, 3, 4, 7, 8, 13, 21, 28, 31, 32]) {
           const feeds = inputs(a.inputNames, 2, seq, spec.vocab);
           const [x, y] = await Promise.all([a.run(feeds), b.run(feeds)]);
           for (const output of a.outputNames) {
@@ -83,6 +84,39 @@ describe("a model with sparse attention layers", () => {
     const layer = compileSpec(dense).plan.graphs[0].layers[0];
     expect(layer.attention.lowering).toBe("dense-masked");
     expect(layer.attention.reason).toMatch(/^dense with the layout as a mask: block-sparse would compute \d+% of dense, not below the threshold 50%$/);
+  });
+
+  it("from the language: the checker's layouts through compileSpec, exact at every length", async () => {
+    const text = `
+      model long_gqa {
+        kind decoder  vocab 61  context 1024  width 32  layers 2  heads 4  kv_heads 2
+        ffn 64 swiglu  norm rmsnorm pre eps 1e-6  position rotary theta 10000  bias false  output lm
+        attention {
+          layers 0 : window 64 + global [0]
+          layers 1 heads 0..1 : strided 64, heads 2..3 : bigbird(block 32, window 3, global 1, random 1, seed 5)
+        }
+      }`;
+    const front = checkSource(text, "long.tfx");
+    expect(front.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const spec = front.spec!;
+    const sparse = compileSpec(spec);
+    expect(sparse.plan.graphs[0].layers.map((l) => l.attention.lowering)).toEqual(["block-sparse", "block-sparse"]);
+    const masked = compileSpec(spec, { sparseAttention: false });
+    const [a, b] = await Promise.all([sparse, masked].map((c) => ort.InferenceSession.create(emitOnnx(c.graph))));
+    try {
+      const block = sparse.plan.graphs[0].layers[0].attention.blockSize!;
+      for (const seq of [1, 45, block, 2 * block + 5, spec.context]) {
+        const feeds = inputs(a.inputNames, 1, seq, spec.vocab);
+        const [x, y] = await Promise.all([a.run(feeds), b.run(feeds)]);
+        const got = x.logits.data as Float32Array;
+        const want = y.logits.data as Float32Array;
+        let worst = 0;
+        for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+        expect(worst, `logits at seq ${seq}`).toBeLessThanOrEqual(1e-5);
+      }
+    } finally {
+      await Promise.all([a.release(), b.release()]);
+    }
   });
 
   it("compiles a spec without layouts with no passes", () => {

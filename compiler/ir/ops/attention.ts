@@ -96,21 +96,24 @@ export function causalMask(b: OnnxBuilder, like: string): string {
 /**
  * The layout as an additive mask over tokens, [heads…, S, S] (leading dims `headDims` when heads'
  * layouts differ, else 1): the block table [layouts, blocks, blocks] of 0 / −∞, cut to the run-time
- * n = S / b blocks (a shorter sequence's layout is the top-left corner) and spread over b×b tokens.
+ * n = ⌈S / b⌉ blocks (a shorter sequence's layout is the top-left corner), spread over b×b tokens and
+ * cut to S tokens.
  */
 function layoutMask(b: OnnxBuilder, like: string, layout: SharedBlockLayout, headDims: readonly number[]): string {
   const { blocks, blockSize } = layout;
   const table = new Float32Array(layout.distinct.length * blocks * blocks).fill(-Infinity);
   layout.distinct.forEach((rows, l) => rows.forEach((row, i) => row.forEach((j) => (table[(l * blocks + i) * blocks + j] = 0))));
   const [seq] = b.node("Shape", [like], 1, { start: { int: 1 }, end: { int: 2 } });
-  const [n] = b.node("Div", [seq, b.int64s([blockSize])], 1);
+  const [n] = b.node("Div", [b.node("Add", [seq, b.int64s([blockSize - 1])], 1)[0], b.int64s([blockSize])], 1);
   const [corner] = b.node("Slice", [b.floats(table, [layout.distinct.length, blocks, blocks]), b.int64s([0, 0]), b.node("Concat", [n, n], 1, { axis: { int: 0 } })[0], b.int64s([1, 2])], 1);
   const shared = layout.distinct.length === 1;
   const [perHead] = shared ? [corner] : b.node("Gather", [corner, b.int64s(layout.headLayout)], 1, { axis: { int: 0 } });
   const [spread] = b.node("Unsqueeze", [perHead, b.int64s([2, 4])], 1);
   const [tokens] = b.node("Expand", [spread, b.int64s([1, 1, blockSize, 1, blockSize])], 1);
-  const [shape] = b.node("Concat", [b.int64s(shared ? [1] : headDims), seq, seq], 1, { axis: { int: 0 } });
-  return b.node("Reshape", [tokens, shape], 1)[0];
+  const [whole] = b.node("Mul", [n, b.int64s([blockSize])], 1);
+  const [shape] = b.node("Concat", [b.int64s(shared ? [1] : headDims), whole, whole], 1, { axis: { int: 0 } });
+  const [square] = b.node("Reshape", [tokens, shape], 1);
+  return blockSize === 1 ? square : b.node("Slice", [square, b.int64s([0, 0]), b.node("Concat", [seq, seq], 1, { axis: { int: 0 } })[0], b.int64s([-2, -1])], 1)[0];
 }
 
 /**

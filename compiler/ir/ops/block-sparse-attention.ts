@@ -1,7 +1,7 @@
 import type { Attrs } from "../graph.js";
 import { attentionOp } from "./attention.js";
 import { readBlockLayout } from "./block-layout.js";
-import { BlockSparseLowering, needsSink } from "./block-sparse-lowering.js";
+import { BlockSparseLowering } from "./block-sparse-lowering.js";
 import { DEFAULT_SCHEDULE_OPTIONS, scheduleBlockSparse, scheduleCost, type SparseSchedule } from "./block-sparse-schedule.js";
 import { fail, numberAttr, optional, type OpDef } from "./op.js";
 
@@ -17,8 +17,10 @@ import { fail, numberAttr, optional, type OpDef } from "./op.js";
  * the key/value blocks each row reads, gathered by an index table fixed at compile time (or shifted
  * copies for windows) [B, kv, r, w·b, D]; scores [B, kv, r, G·b, w·b], where padding slots and key
  * blocks past the run-time length score −1e30 and the diagonal's future tokens −∞; softmax; P·V; rows
- * and heads merged back to [B, S, H·D] (block-sparse-lowering.ts). Tables are sliced to S / b rows at
- * run time, so every length the block size divides runs, up to the context the layout was made for.
+ * and heads merged back to [B, S, H·D] (block-sparse-lowering.ts). Every length up to the context the
+ * layout was made for runs: tables are cut to the ⌈S / b⌉ rows present, and a length the block size does
+ * not divide is padded to whole blocks inside (padding keys masked, padding queries dropped). The
+ * layout of a shorter sequence is the top-left corner of the full one.
  */
 const blockSparseAttention: OpDef = {
   name: "block_sparse_attention",
@@ -31,13 +33,12 @@ const blockSparseAttention: OpDef = {
     if (path !== undefined && path !== "gather" && path !== "window") fail("block_sparse_attention", `path must be "gather" or "window", got ${String(path)}`);
     const seq = inputs[0].shape[1];
     const { blockSize, blocks } = scheduleOf(attrs);
-    if (typeof seq === "number" && (seq % blockSize !== 0 || seq > blocks * blockSize)) {
-      fail("block_sparse_attention", `sequence ${seq} must be a multiple of the block size ${blockSize} up to ${blocks * blockSize}`);
-    }
+    if (typeof seq === "number" && seq > blocks * blockSize) fail("block_sparse_attention", `sequence ${seq} is longer than the layout's ${blocks * blockSize} positions`);
     return types;
   },
   flops([q], _out, attrs) {
-    const [batch, seq] = q.shape as number[];
+    const [batch, seq] = q.shape;
+    if (typeof batch !== "number" || typeof seq !== "number") return NaN;
     return batch * blockSparseFigures(attrs, seq).reduce((sum, h) => sum + h.flops, 0);
   },
   lower(b, [q, k, v], [y], attrs) {
@@ -58,14 +59,13 @@ export interface HeadFigures {
 export function blockSparseFigures(attrs: Attrs, seq: number): HeadFigures[] {
   const s = scheduleOf(attrs);
   const b = s.blockSize;
-  const { pairs, gatheredBlocks } = scheduleCost(s, Math.floor(seq / b));
-  const sunk = new Array<boolean>(s.heads).fill(false);
-  for (const c of s.classes) if (needsSink(c, s.blocks)) for (const h of c.heads) sunk[h] = true;
+  const { pairs, gatheredBlocks } = scheduleCost(s, Math.ceil(seq / b));
   return pairs.map((p, h) => ({
     // Per block pair: q kᵀ and P v are 2·b·b·D each; softmax and scaling ~5 per score.
     flops: p * (4 * b * b * s.headDim + 5 * b * b),
     scoreBytes: p * b * b * 4,
-    gatheredBytes: gatheredBlocks[h] * b * (2 * s.headDim + (sunk[h] ? 1 : 0)) * 4,
+    // Keys carry the masking feature (D + 1), values D.
+    gatheredBytes: gatheredBlocks[h] * b * (2 * s.headDim + 1) * 4,
   }));
 }
 

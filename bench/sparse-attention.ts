@@ -1,0 +1,690 @@
+/**
+ * The bench's sparse-attention section (issue 3, point 7): ONNX Runtime CPU, batch 1, fp32, at
+ * sequence 1024, 4096 and 16384, dense attention against `window 256 + global [0]` and
+ * `bigbird(block 64, window 3, global 2, random 3, seed 7)`:
+ *
+ * 1. **Attention alone**: q, k, v [1, S, 768] (12 heads × 64) → one `attention` node carrying layer 0's
+ *    block layout of the encoder below, through the `sparse-attention` pass (so it becomes
+ *    `block_sparse_attention`, or stays dense with the layout as a −∞ mask, exactly as in a model).
+ * 2. **The whole encoder**: bert-base-shaped (bench/specs/sparse-bert.tfx), every head of every layer on
+ *    the pattern.
+ *
+ * Every ONNX Runtime session runs in a child process (bench/sparse-worker.ts): one per (model, length)
+ * for peak memory (VmHWM after a few runs, minus the RSS of the loaded model), and one per length that
+ * opens dense and the sparse models together and times them interleaved. Before a model runs its memory
+ * need is estimated from the plan (and, once a shorter length of the same model has run, from what
+ * that run really took, scaled by the plan); what cannot fit in the machine's free memory gets a
+ * "not run" row instead of a crash, and the children that do run get `ulimit -v` so that a wrong
+ * estimate fails an allocation instead of waking the OOM killer.
+ *
+ * Models are written once to bench/results/models/sparse/, keyed by the spec text and the compiler
+ * build (the encoder at 16384 is ~460 MB).
+ *
+ *   node dist/bench/run.js --only sparse [--quick] [--sparse-seqs 1024,4096] [--sparse-max-run-s 60] [--sparse-profile-encoder]
+ */
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { headDensity, type LayerLayout } from "../compiler/attention/index.js";
+import { GraphBuilder } from "../compiler/ir/builder.js";
+import type { Graph } from "../compiler/ir/graph.js";
+import { PassManager } from "../compiler/ir/pass.js";
+import { graphStats } from "../compiler/ir/stats.js";
+import { blockLayoutAttrs } from "../compiler/ir/ops/block-layout.js";
+import { scheduleOf } from "../compiler/ir/ops/block-sparse-attention.js";
+import { computedFraction } from "../compiler/ir/ops/block-sparse-schedule.js";
+import { writeOnnxFile } from "../compiler/onnx/index.js";
+import { checkSource, compileSpec } from "../compiler/pipeline.js";
+import type { ModelSpec } from "../compiler/spec.js";
+import { DEFAULT_SPARSE_ATTENTION_OPTIONS, sparseAttention } from "../passes/sparse-attention.js";
+import { pairedRatio, summarize, tokenFeeds, type LatencyStats, type RatioStats, type Session } from "./latency.js";
+import { profileInterleaved, type Profile } from "./profile.js";
+import { HEAD_DIM, HEADS, qkvFeeds, VOCAB, type FeedKind, type LatencyResult, type MemoryResult, type WorkerResult } from "./sparse-worker.js";
+
+const WORKER = fileURLToPath(new URL("./sparse-worker.js", import.meta.url));
+const DIST = fileURLToPath(new URL("..", import.meta.url));
+/** Bumped when `attentionGraph` changes, so cached attention-alone models are rebuilt. */
+const ATTENTION_GRAPH_VERSION = 1;
+const GiB = 2 ** 30;
+/** Left free for the OS and everything else when deciding whether a model may run. */
+const MEMORY_MARGIN = 1.5 * GiB;
+/** node + onnxruntime's own RSS (measured ~0.1 GiB), added to the plan's estimates. */
+const PROCESS_BYTES = 0.2 * GiB;
+/** Address space node and onnxruntime reserve beyond what they touch (VmSize − VmRSS ≈ 1.1 GiB), for `ulimit -v`. */
+const VIRTUAL_OVERHEAD = 1.5 * GiB;
+
+export type Kind = "attention" | "encoder";
+export type Config = "dense" | "window" | "bigbird";
+
+export const CONFIGS: readonly { readonly config: Config; readonly suffix: string }[] = [
+  { config: "dense", suffix: "" },
+  { config: "window", suffix: "_window" },
+  { config: "bigbird", suffix: "_bigbird" },
+];
+
+export interface SparseOptions {
+  readonly root: string;
+  readonly seqs: readonly number[];
+  readonly quick: boolean;
+  /** A model whose projected run time exceeds this is not run (its row says so). */
+  readonly maxRunSeconds: number;
+  /** Profile attention alone at 4096 by op type (ORT profiler). */
+  readonly profile: boolean;
+  /** Profile the whole encoder at 4096 too (~1.5 min). */
+  readonly profileEncoder: boolean;
+  readonly log: (line: string) => void;
+}
+
+export interface MemoryFigures {
+  /** RSS with the model loaded and inputs made, nothing run. */
+  readonly baselineBytes: number;
+  /** The process's peak RSS: session creation and runs. */
+  readonly peakBytes: number;
+  /** Peak RSS during the runs minus the baseline. */
+  readonly runIncreaseBytes: number;
+  readonly runIncreasePerToken: number;
+  readonly runs: number;
+  readonly createMs: number;
+  readonly watermarkReset: boolean;
+}
+
+export interface SparseCase {
+  readonly kind: Kind;
+  readonly config: Config;
+  readonly seq: number;
+  /** The spec's model (bench/specs/sparse-bert.tfx) and, for attention alone, the one its layout comes from. */
+  readonly model: string;
+  /** As the spec wrote it; "dense" for dense. */
+  readonly pattern: string;
+  /** `dense`, `dense-masked` (layout as a −∞ mask: the pass found it not sparse enough) or `block-sparse`. */
+  readonly lowering: "dense" | "dense-masked" | "block-sparse";
+  /** Share of dense attention's block pairs computed, padding included (1 for dense and dense-masked). */
+  readonly computedFraction: number;
+  /** Fraction of (query, key) pairs attended, over heads (headDensity): min and max. */
+  readonly density: readonly [number, number];
+  /** graphStats at { batch: 1, seq }. */
+  readonly flops: number;
+  /** Dense FLOPs of the same kind and length ÷ these. */
+  readonly flopRatio: number;
+  /** Memory the plan says a run needs: weights + activations (encoder), 2 × attention memory + q/k/v/out (attention alone), + the process. */
+  readonly planNeedBytes: number;
+  /** The activation part of it (what a run adds). */
+  readonly planActivationBytes: number;
+  /** The estimate the run decision used (the plan's, or scaled from a measured shorter run). */
+  readonly needBytes: number;
+  readonly needBasis: string;
+  readonly status: "measured" | "not run" | "failed";
+  readonly reason?: string;
+  readonly modelFile?: string;
+  readonly modelBytes?: number;
+  readonly memory?: MemoryFigures;
+  /** Run times in the memory process (fresh process, first run included), ms. */
+  readonly memoryRunMs?: readonly number[];
+  /** Interleaved with dense (same child process) when dense ran at this length; else the fresh-process runs. */
+  readonly latency?: LatencyStats;
+  readonly latencySource?: "interleaved" | "memory-process";
+  /** Per-round dense ÷ this (above 1: faster than dense). */
+  readonly speedup?: RatioStats;
+  readonly nonFinite?: number;
+}
+
+export interface SparseTarget {
+  readonly what: string;
+  /** undefined: not applicable or not measurable (see `detail`). */
+  readonly met?: boolean;
+  readonly detail: string;
+}
+
+export interface SparseAttentionReport {
+  readonly specFile: string;
+  readonly machine: { readonly memTotalBytes: number; readonly memAvailableBytes: number };
+  readonly options: { readonly seqs: readonly number[]; readonly quick: boolean; readonly maxRunSeconds: number };
+  readonly cases: readonly SparseCase[];
+  readonly targets: readonly SparseTarget[];
+  readonly growth: readonly { readonly kind: Kind; readonly config: Config; readonly from: number; readonly to: number; readonly exponent: number }[];
+  readonly profiles: readonly { readonly kind: Kind; readonly seq: number; readonly profiles: readonly Profile[] }[];
+  readonly notes: readonly string[];
+  readonly elapsedMs: number;
+}
+
+/** The cases before anything runs: what each model is and costs. */
+interface Planned {
+  readonly kind: Kind;
+  readonly config: Config;
+  readonly seq: number;
+  readonly model: string;
+  readonly pattern: string;
+  readonly graph: Graph;
+  readonly opset: number;
+  readonly lowering: SparseCase["lowering"];
+  readonly computedFraction: number;
+  readonly density: readonly [number, number];
+  readonly flops: number;
+  /** The plan's activation estimate (what grows with the run) and the fixed part (weights + process). */
+  readonly planActivationBytes: number;
+  readonly fixedBytes: number;
+  readonly key: string;
+}
+
+export async function runSparseSection(options: SparseOptions): Promise<SparseAttentionReport> {
+  const started = performance.now();
+  const { log } = options;
+  const specFile = join(options.root, "bench/specs/sparse-bert.tfx");
+  const modelDir = join(options.root, "bench/results/models/sparse");
+  mkdirSync(modelDir, { recursive: true });
+  const notes: string[] = [];
+  const build = buildHash();
+  const load = os.loadavg()[0];
+  if (load > 0.8) {
+    notes.push(`the machine was busy before the section started (1-minute load average ${load.toFixed(1)} on ${os.availableParallelism()} CPUs): absolute times are inflated and noisy; the per-round ratios cancel most of it`);
+  }
+
+  log(`sparse: planning ${options.seqs.length * 6} models from ${rel(options.root, specFile)}`);
+  const planned = options.seqs.flatMap((seq) => CONFIGS.flatMap(({ config, suffix }) => planCases(specFile, seq, config, suffix, build)));
+  const denseFlops = (kind: Kind, seq: number) => planned.find((p) => p.kind === kind && p.seq === seq && p.config === "dense")!.flops;
+
+  const cases: SparseCase[] = [];
+  const profiles: SparseAttentionReport["profiles"][number][] = [];
+  for (const kind of ["attention", "encoder"] as const) {
+    for (const seq of options.seqs) {
+      const group = planned.filter((p) => p.kind === kind && p.seq === seq);
+      const done = await runGroup(group, cases, modelDir, options, denseFlops(kind, seq));
+      cases.push(...done);
+      log(`sparse: ${kind} at ${seq} done, ${((performance.now() - started) / 1000).toFixed(0)} s so far`);
+      const profileThis = seq === 4096 && (kind === "attention" ? options.profile : options.profileEncoder);
+      if (profileThis) {
+        try {
+          const profiled = await profileGroup(kind, seq, done, modelDir, options);
+          if (profiled) profiles.push(profiled);
+        } catch (e) {
+          notes.push(`profiling ${kind} at ${seq} failed: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+  for (const c of cases) if (c.nonFinite) notes.push(`${c.kind} ${c.config} at ${c.seq}: ${c.nonFinite} non-finite output values`);
+  const memory = machineMemory();
+  return {
+    specFile: rel(options.root, specFile),
+    machine: { memTotalBytes: memory.total, memAvailableBytes: memory.available },
+    options: { seqs: options.seqs, quick: options.quick, maxRunSeconds: options.maxRunSeconds },
+    cases,
+    targets: targets(cases),
+    growth: growth(cases),
+    profiles,
+    notes,
+    elapsedMs: performance.now() - started,
+  };
+}
+
+/** Kernel time by op type of the models that ran, interleaved (ORT profiler, in this process). */
+async function profileGroup(kind: Kind, seq: number, done: readonly SparseCase[], modelDir: string, options: SparseOptions): Promise<SparseAttentionReport["profiles"][number] | undefined> {
+  const ran = done.filter((c) => c.status === "measured" && c.modelFile);
+  if (ran.length === 0) return undefined;
+  options.log(`sparse: profiling ${kind} at ${seq} (${ran.map((c) => c.config).join(", ")})`);
+  const work = join(modelDir, "profile");
+  mkdirSync(work, { recursive: true });
+  const models = ran.map((c) => ({ name: c.config, path: join(options.root, c.modelFile!) }));
+  const feeds = kind === "attention" ? () => qkvFeeds(seq) : (s: Session) => tokenFeeds(s, { batch: 1, seq, vocab: VOCAB, seed: 7 });
+  const runs = kind === "attention" ? (options.quick ? 2 : 3) : 1;
+  return { kind, seq, profiles: await profileInterleaved(models, feeds, work, { runs, warmup: 1 }) };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Planning: specs, graphs, FLOPs, memory estimates.
+
+/** The spec file's text, with `model bert_<seq>…` appended when the file has no model for `seq`. */
+function specText(specFile: string, seq: number): string {
+  const text = readFileSync(specFile, "utf8");
+  if (new RegExp(`\\bmodel bert_${seq}\\b`).test(text)) return text;
+  const lines = [
+    `model bert_${seq} extends bert_1024 { context ${seq} }`,
+    ...CONFIGS.filter((c) => c.suffix).map((c) => {
+      const parent = /model bert_1024\S* extends bert_1024 \{ attention \{ default : (.*) \} \}/g;
+      const match = [...text.matchAll(parent)].find((m) => m[0].startsWith(`model bert_1024${c.suffix} `));
+      if (!match) throw new Error(`${specFile}: no \`bert_1024${c.suffix}\` to derive \`bert_${seq}${c.suffix}\` from`);
+      return `model bert_${seq}${c.suffix} extends bert_${seq} { attention { default : ${match[1]} } }`;
+    }),
+  ];
+  return `${text}\n// Added by the bench for --sparse-seqs ${seq}:\n${lines.join("\n")}\n`;
+}
+
+function checkModel(specFile: string, seq: number, model: string): { spec: ModelSpec; text: string } {
+  const text = specText(specFile, seq);
+  const front = checkSource(text, specFile, { model });
+  const errors = front.diagnostics.filter((d) => d.severity === "error");
+  if (!front.spec || errors.length > 0) throw new Error(`${specFile} (${model}): ${errors.map((d) => d.message).join("; ") || "no model"}`);
+  return { spec: front.spec, text };
+}
+
+function planCases(specFile: string, seq: number, config: Config, suffix: string, build: string): Planned[] {
+  const model = `bert_${seq}${suffix}`;
+  const { spec, text } = checkModel(specFile, seq, model);
+  if (spec.context !== seq) throw new Error(`${model}: context ${spec.context}, expected ${seq}`);
+  const layout = spec.attention?.layers[0];
+  if (config !== "dense" && !layout) throw new Error(`${model}: no attention layout in layer 0`);
+  const pattern = layout ? layout.patterns[0] : "dense";
+  const density = densityRange(layout);
+  const key = (kind: Kind) =>
+    createHash("sha256")
+      .update(JSON.stringify({ kind, model, text, build, attentionGraph: ATTENTION_GRAPH_VERSION }))
+      .digest("hex");
+
+  // The whole encoder, compiled the way `tfc compile` does.
+  const compiled = compileSpec(spec);
+  const g = compiled.plan.graphs[0];
+  const layer0 = g.layers[0].attention;
+  const encoder: Planned = {
+    kind: "encoder",
+    config,
+    seq,
+    model,
+    pattern,
+    graph: compiled.graph,
+    opset: spec.target.opset,
+    lowering: layer0.lowering,
+    computedFraction: layer0.computedFraction,
+    density,
+    flops: g.flopsPerForward,
+    planActivationBytes: g.activationMemory.peakBytes,
+    fixedBytes: g.weightBytes + PROCESS_BYTES,
+    key: key("encoder"),
+  };
+
+  // Attention alone, with layer 0's layout, through the same pass.
+  const graph = attentionGraph(seq, layout);
+  const node = graph.nodes.find((n) => n.op === "attention" || n.op === "block_sparse_attention")!;
+  const sparse = node.op === "block_sparse_attention";
+  const io = 4 * seq * HEADS * HEAD_DIM * 4; // q, k, v and the result
+  const attention: Planned = {
+    kind: "attention",
+    config,
+    seq,
+    model,
+    pattern,
+    graph,
+    opset: 17,
+    lowering: sparse ? "block-sparse" : layout ? "dense-masked" : "dense",
+    computedFraction: sparse ? computedFraction(scheduleOf(node.attrs)) : 1,
+    density,
+    flops: graphStats(graph, { batch: 1, seq }).flops,
+    // plan.json's attentionMemoryBytes is the scores (+ gathered blocks); softmax's probabilities take as much again.
+    planActivationBytes: 2 * g.layers[0].attentionMemoryBytes + io,
+    fixedBytes: PROCESS_BYTES,
+    key: key("attention"),
+  };
+  return [attention, encoder];
+}
+
+function densityRange(layout: LayerLayout | undefined): [number, number] {
+  if (!layout) return [1, 1];
+  const d = layout.heads.map((_, h) => headDensity(layout, h));
+  return [Math.min(...d), Math.max(...d)];
+}
+
+/** q, k, v [batch, seq, 768] → attention with `layout` (none: dense), then the sparse-attention pass as compileSpec runs it. */
+export function attentionGraph(seq: number, layout: LayerLayout | undefined): Graph {
+  const b = new GraphBuilder("attention", { model: "attention", dimBounds: { seq } });
+  const width = HEADS * HEAD_DIM;
+  const q = b.input("q", "float32", ["batch", "seq", width]);
+  const k = b.input("k", "float32", ["batch", "seq", width]);
+  const v = b.input("v", "float32", ["batch", "seq", width]);
+  const attrs = { heads: HEADS, kvHeads: HEADS, headDim: HEAD_DIM, causal: layout?.causal ?? false, ...(layout ? blockLayoutAttrs(layout) : {}) };
+  b.withScope("layers.0.attn", () => b.output("y", b.op("attention", [q, k, v], attrs)));
+  const graph = b.build();
+  if (!layout) return graph;
+  const manager = new PassManager().add(sparseAttention, DEFAULT_SPARSE_ATTENTION_OPTIONS);
+  return manager.run(graph, { bindings: { batch: 1, seq } }).graph;
+}
+
+/** Hash of the compiled compiler (what the emitted ONNX depends on besides the spec). */
+function buildHash(): string {
+  const hash = createHash("sha256");
+  const walk = (dir: string) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith(".js")) hash.update(path.slice(DIST.length)).update(readFileSync(path));
+    }
+  };
+  for (const dir of ["compiler", "passes", "grammar"]) walk(join(DIST, dir));
+  return hash.digest("hex");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Running: one group = one kind at one length (dense first, so the sparse rows know whether dense ran).
+
+interface RunPlan {
+  readonly memory: { readonly warmup: number; readonly runs: number };
+  readonly latency: { readonly warmup: number; readonly runs: number };
+  /** Runs of the memory process that serve as the latency when dense did not run. */
+  readonly soloLatency: { readonly warmup: number; readonly runs: number };
+}
+
+function runPlan(kind: Kind, seq: number, quick: boolean): RunPlan {
+  const q = (n: number) => (quick ? Math.max(1, Math.ceil(n / 2)) : n);
+  if (kind === "attention") {
+    const latency = seq <= 1024 ? { warmup: 2, runs: q(15) } : seq <= 4096 ? { warmup: 2, runs: q(7) } : { warmup: 1, runs: q(3) };
+    return { memory: { warmup: 0, runs: q(seq <= 4096 ? 3 : 2) }, latency, soloLatency: { warmup: 1, runs: q(3) } };
+  }
+  const latency = seq <= 1024 ? { warmup: 1, runs: q(5) } : { warmup: 1, runs: q(3) };
+  return { memory: { warmup: 0, runs: q(2) }, latency, soloLatency: { warmup: 1, runs: q(2) } };
+}
+
+async function runGroup(group: readonly Planned[], earlier: readonly SparseCase[], modelDir: string, options: SparseOptions, denseFlops: number): Promise<SparseCase[]> {
+  const { log } = options;
+  const plan = runPlan(group[0].kind, group[0].seq, options.quick);
+  const results: SparseCase[] = [];
+  let denseRan = false;
+  for (const p of group) {
+    const base = {
+      kind: p.kind,
+      config: p.config,
+      seq: p.seq,
+      model: p.model,
+      pattern: p.pattern,
+      lowering: p.lowering,
+      computedFraction: p.computedFraction,
+      density: p.density,
+      flops: p.flops,
+      flopRatio: denseFlops / p.flops,
+      planNeedBytes: p.fixedBytes + p.planActivationBytes,
+      planActivationBytes: p.planActivationBytes,
+    };
+    const decision = decide(p, earlier, options);
+    const where = `${p.kind} ${p.config} at ${p.seq}`;
+    if (!decision.run) {
+      log(`sparse: ${where}: not run: ${decision.reason}`);
+      results.push({ ...base, needBytes: decision.need, needBasis: decision.basis, status: "not run", reason: decision.reason });
+      continue;
+    }
+    const file = await ensureModel(p, modelDir, log);
+    const runs = p.config !== "dense" && !denseRan ? plan.soloLatency : plan.memory;
+    log(`sparse: ${where}: memory process (needs ~${gib(decision.need)}, ${runs.warmup} + ${runs.runs} runs)`);
+    const r = await runWorker(
+      ["memory", file, "--feeds", feedKind(p.kind), "--seq", `${p.seq}`, "--warmup", `${runs.warmup}`, "--runs", `${runs.runs}`],
+      decision.limitBytes,
+      workerTimeoutMs(decision.projectedMs, runs.warmup + runs.runs + 2),
+    );
+    const modelFile = rel(options.root, file);
+    const modelBytes = statSync(file).size;
+    if (r.mode !== "memory") {
+      const reason = r.mode === "error" ? r.error : "unexpected result";
+      log(`sparse: ${where}: failed: ${reason}`);
+      results.push({ ...base, needBytes: decision.need, needBasis: decision.basis, status: "failed", reason, modelFile, modelBytes });
+      continue;
+    }
+    if (p.config === "dense") denseRan = true;
+    const memory = memoryFigures(r, p.seq);
+    log(`sparse: ${where}: peak ${gib(memory.peakBytes)}, run +${gib(memory.runIncreaseBytes)}; runs ${[...r.warmupMs, ...r.runMs].map((x) => x.toFixed(0)).join(", ")} ms`);
+    const solo = !denseRan && p.config !== "dense" && r.runMs.length > 0;
+    results.push({
+      ...base,
+      needBytes: decision.need,
+      needBasis: decision.basis,
+      status: "measured",
+      modelFile,
+      modelBytes,
+      memory,
+      memoryRunMs: [...r.warmupMs, ...r.runMs],
+      nonFinite: r.nonFinite,
+      ...(solo ? { latency: summarize(p.config, r.runMs), latencySource: "memory-process" as const } : {}),
+    });
+  }
+
+  // Latency, interleaved with dense in one process.
+  const ran = results.filter((c) => c.status === "measured");
+  const dense = ran.find((c) => c.config === "dense");
+  const need = ran.reduce((sum, c) => sum + Math.max(c.needBytes, c.memory ? c.memory.peakBytes : 0), 0);
+  const free = machineMemory().available - MEMORY_MARGIN;
+  if (dense && ran.length > 1 && need > free) {
+    const reason = `not timed against dense: dense and the sparse models together need ~${gib(need)}, ${gib(free + MEMORY_MARGIN)} is free`;
+    log(`sparse: ${dense.kind} at ${dense.seq}: ${reason}`);
+    for (let i = 0; i < results.length; i++) if (results[i].status === "measured") results[i] = { ...results[i], reason };
+  } else if (dense && ran.length > 1) {
+    const seq = dense.seq;
+    const perRound = ran.reduce((sum, c) => sum + medianOf(c.memoryRunMs ?? []), 0);
+    log(`sparse: ${dense.kind} at ${seq}: interleaved latency, ${plan.latency.warmup} + ${plan.latency.runs} rounds of ${ran.map((c) => c.config).join(", ")} (needs ~${gib(need)})`);
+    const r = await runWorker(
+      ["latency", "--feeds", feedKind(dense.kind), "--seq", `${seq}`, "--warmup", `${plan.latency.warmup}`, "--runs", `${plan.latency.runs}`, ...ran.map((c) => `${c.config}=${join(options.root, c.modelFile!)}`)],
+      guardLimit(),
+      workerTimeoutMs(perRound, plan.latency.warmup + plan.latency.runs + 2),
+    );
+    if (r.mode === "latency") {
+      const denseStats = r.stats.find((s) => s.name === "dense")!;
+      for (let i = 0; i < results.length; i++) {
+        const c = results[i];
+        const stats = r.stats.find((s) => s.name === c.config);
+        if (!stats) continue;
+        results[i] = {
+          ...c,
+          latency: stats,
+          latencySource: "interleaved",
+          speedup: c.config === "dense" ? undefined : pairedRatio(denseStats, stats),
+          nonFinite: Math.max(c.nonFinite ?? 0, r.nonFinite[c.config] ?? 0),
+        };
+        const s = results[i].speedup;
+        log(`sparse:   ${c.config.padEnd(8)} ${stats.medianMs.toFixed(1).padStart(9)} ms${s ? `  ×${s.median.toFixed(2)} vs dense (FLOP ratio ${c.flopRatio.toFixed(2)})` : ""}`);
+      }
+    } else {
+      const reason = r.mode === "error" ? r.error : "unexpected result";
+      log(`sparse: ${dense.kind} at ${seq}: latency process failed: ${reason}`);
+      for (let i = 0; i < results.length; i++) if (results[i].status === "measured") results[i] = { ...results[i], reason: `latency process failed: ${reason}` };
+    }
+  }
+  return results;
+}
+
+function feedKind(kind: Kind): FeedKind {
+  return kind === "attention" ? "qkv" : "tokens";
+}
+
+function medianOf(values: readonly number[]): number {
+  return values.length === 0 ? 0 : summarize("", values).medianMs;
+}
+
+interface Decision {
+  readonly run: boolean;
+  readonly need: number;
+  readonly basis: string;
+  readonly reason?: string;
+  readonly limitBytes?: number;
+  readonly projectedMs?: number;
+}
+
+/**
+ * Whether `p` may run now: its memory need (the plan's estimate, or — once the same model ran at a
+ * shorter length — that run's measured increase scaled by the plan's growth) against the machine's
+ * memory, and its projected run time (the shorter run's, scaled by FLOPs) against the budget.
+ */
+function decide(p: Planned, earlier: readonly SparseCase[], options: SparseOptions): Decision {
+  const memory = machineMemory();
+  const planNeed = p.fixedBytes + p.planActivationBytes;
+  const shorter = earlier
+    .filter((c) => c.kind === p.kind && c.config === p.config && c.seq < p.seq && c.status === "measured" && c.memory)
+    .sort((a, b) => b.seq - a.seq)[0];
+  let need = planNeed;
+  let basis = `plan: ${gib(planNeed)}`;
+  let projectedMs: number | undefined;
+  if (shorter?.memory) {
+    // The run-time increase measured at the shorter length, grown as the plan's activations grow.
+    need = p.fixedBytes + (shorter.memory.runIncreaseBytes * p.planActivationBytes) / shorter.planActivationBytes;
+    basis = `plan ${gib(planNeed)}; the ${shorter.seq} run's measured increase scaled as the plan grows: ${gib(need)}`;
+    const ms = shorter.latency?.medianMs ?? medianOf(shorter.memoryRunMs ?? []);
+    if (ms > 0) projectedMs = (ms * p.flops) / shorter.flops;
+  }
+  const total = memory.total;
+  const free = memory.available - MEMORY_MARGIN;
+  if (need > total - MEMORY_MARGIN) {
+    return { run: false, need, basis, reason: `needs ~${gib(need)} (${basis}); the machine has ${gib(total)} in all` };
+  }
+  if (need > free) {
+    return { run: false, need, basis, reason: `needs ~${gib(need)} (${basis}); only ${gib(memory.available)} of ${gib(total)} is free now` };
+  }
+  if (projectedMs !== undefined && projectedMs > options.maxRunSeconds * 1000) {
+    return {
+      run: false,
+      need,
+      basis,
+      projectedMs,
+      reason: `fits (~${gib(need)}, ${basis}) but one run would take ~${(projectedMs / 1000).toFixed(0)} s (the ${shorter!.seq} run scaled by FLOPs), over the ${options.maxRunSeconds} s per run this section allows (--sparse-max-run-s)`,
+    };
+  }
+  return { run: true, need, basis, limitBytes: guardLimit(), projectedMs };
+}
+
+/** `ulimit -v` for a child: what is free now less the margin, plus the address space node reserves without touching. */
+function guardLimit(): number {
+  return Math.max(2 * GiB, machineMemory().available - MEMORY_MARGIN) + VIRTUAL_OVERHEAD;
+}
+
+function workerTimeoutMs(projectedRunMs: number | undefined, runs: number): number {
+  return Math.max(5 * 60_000, 4 * runs * (projectedRunMs ?? 30_000));
+}
+
+export function machineMemory(): { total: number; available: number } {
+  const text = existsSync("/proc/meminfo") ? readFileSync("/proc/meminfo", "utf8") : "";
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s*(\\d+)`, "m").exec(text)?.[1] ?? NaN) * 1024;
+  return { total: kb("MemTotal"), available: kb("MemAvailable") };
+}
+
+function memoryFigures(r: MemoryResult, seq: number): MemoryFigures {
+  const increase = Math.max(0, r.runPeakBytes - r.baselineBytes);
+  return {
+    baselineBytes: r.baselineBytes,
+    peakBytes: Math.max(r.creationPeakBytes, r.runPeakBytes),
+    runIncreaseBytes: increase,
+    runIncreasePerToken: increase / seq,
+    runs: r.warmupMs.length + r.runMs.length,
+    createMs: r.createMs,
+    watermarkReset: r.watermarkReset,
+  };
+}
+
+/** The model's ONNX file, written unless the same spec text and compiler build wrote it before. */
+async function ensureModel(p: Planned, modelDir: string, log: (line: string) => void): Promise<string> {
+  const file = join(modelDir, `${p.kind}-${p.config}-${p.seq}.onnx`);
+  const keyFile = `${file}.key`;
+  if (existsSync(file) && existsSync(keyFile) && readFileSync(keyFile, "utf8").trim() === p.key) return file;
+  rmSync(keyFile, { force: true });
+  rmSync(file, { force: true });
+  const start = performance.now();
+  await writeOnnxFile(p.graph, file, { opset: p.opset });
+  writeFileSync(keyFile, `${p.key}\n`);
+  log(`sparse: wrote ${file.slice(modelDir.length + 1)} (${(statSync(file).size / 2 ** 20).toFixed(0)} MiB) in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+  return file;
+}
+
+function runWorker(args: readonly string[], limitBytes: number | undefined, timeoutMs: number): Promise<WorkerResult> {
+  return new Promise((resolve) => {
+    const [command, argv] =
+      limitBytes !== undefined
+        ? ["/bin/sh", ["-c", `ulimit -v ${Math.floor(limitBytes / 1024)} && exec "$0" "$@"`, process.execPath, WORKER, ...args]]
+        : [process.execPath, [WORKER, ...args]];
+    const child = spawn(command, argv as string[], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout.trim().split("\n").pop() ?? "";
+      try {
+        resolve(JSON.parse(line) as WorkerResult);
+      } catch {
+        const why = signal ? `killed by ${signal}${signal === "SIGKILL" ? " (timeout or out of memory)" : ""}` : `exited with ${code}`;
+        resolve({ mode: "error", error: `${why}: ${(stderr.trim() || stdout.trim()).split("\n").slice(-3).join(" | ")}` });
+      }
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Verdicts.
+
+function find(cases: readonly SparseCase[], kind: Kind, config: Config, seq: number): SparseCase | undefined {
+  return cases.find((c) => c.kind === kind && c.config === config && c.seq === seq);
+}
+
+function targets(cases: readonly SparseCase[]): SparseTarget[] {
+  const out: SparseTarget[] = [];
+  const x = (r: number) => `${r.toFixed(2)}×`;
+  for (const config of ["window", "bigbird"] as const) {
+    const c = find(cases, "attention", config, 4096);
+    if (!c) continue;
+    const density = c.density[1];
+    const what = `attention alone ≥ 6× faster than dense at 4096, ${c.pattern} (density ${fraction(density)})`;
+    if (density > 1 / 8) out.push({ what, detail: `not applicable: density ${fraction(density)} is above 1/8${c.speedup ? ` (measured ${x(c.speedup.median)}, FLOP ratio ${x(c.flopRatio)})` : ""}` });
+    else if (!c.speedup) out.push({ what, detail: `not measured: ${c.reason ?? "no interleaved run"}` });
+    else out.push({ what, met: c.speedup.median >= 6, detail: `${x(c.speedup.median)} (p10–p90 ${c.speedup.p10.toFixed(2)}–${c.speedup.p90.toFixed(2)}), FLOP ratio ${x(c.flopRatio)}` });
+  }
+  for (const [seq, goal] of [
+    [4096, 1.6],
+    [16384, 4],
+  ] as const) {
+    for (const config of ["window", "bigbird"] as const) {
+      const c = find(cases, "encoder", config, seq);
+      if (!c) continue;
+      const what = `whole encoder ≥ ${goal}× faster than dense at ${seq}, ${c.pattern}`;
+      const dense = find(cases, "encoder", "dense", seq);
+      if (dense && dense.status !== "measured") out.push({ what, detail: `dense not runnable (${dense.reason}); nothing extrapolated${c.latency ? `; sparse ran in ${(c.latency.medianMs / 1000).toFixed(1)} s, FLOP ratio ${x(c.flopRatio)}` : ""}` });
+      else if (!c.speedup) out.push({ what, detail: `not measured: ${c.reason ?? "no interleaved run"}` });
+      else out.push({ what, met: c.speedup.median >= goal, detail: `${x(c.speedup.median)} (p10–p90 ${c.speedup.p10.toFixed(2)}–${c.speedup.p90.toFixed(2)}), FLOP ratio ${x(c.flopRatio)}` });
+    }
+  }
+  for (const kind of ["attention", "encoder"] as const) {
+    for (const config of ["window", "bigbird"] as const) {
+      const g = growth(cases).filter((e) => e.kind === kind && e.config === config);
+      const last = g[g.length - 1];
+      if (!last) continue;
+      const dense = growth(cases).filter((e) => e.kind === kind && e.config === "dense").pop();
+      out.push({
+        what: `${kind === "attention" ? "attention alone" : "whole encoder"}: ${config} run-time memory linear in length`,
+        met: last.exponent < 1.3,
+        detail:
+          `grows as S^${last.exponent.toFixed(2)} from ${last.from} to ${last.to} (bytes per token ${perToken(cases, kind, config)})` +
+          (dense ? `; dense S^${dense.exponent.toFixed(2)} from ${dense.from} to ${dense.to} (${perToken(cases, kind, "dense")})` : ""),
+      });
+    }
+  }
+  return out;
+}
+
+function perToken(cases: readonly SparseCase[], kind: Kind, config: Config): string {
+  return cases
+    .filter((c) => c.kind === kind && c.config === config && c.memory)
+    .map((c) => `${c.seq}: ${(c.memory!.runIncreasePerToken / 1024).toFixed(1)} KiB`)
+    .join(", ");
+}
+
+/** Exponent e of run-time memory ∝ S^e between consecutive measured lengths. */
+function growth(cases: readonly SparseCase[]): SparseAttentionReport["growth"][number][] {
+  const out: SparseAttentionReport["growth"][number][] = [];
+  for (const kind of ["attention", "encoder"] as const) {
+    for (const { config } of CONFIGS) {
+      const measured = cases.filter((c) => c.kind === kind && c.config === config && c.memory && c.memory.runIncreaseBytes > 0).sort((a, b) => a.seq - b.seq);
+      for (let i = 1; i < measured.length; i++) {
+        const [a, b] = [measured[i - 1], measured[i]];
+        out.push({ kind, config, from: a.seq, to: b.seq, exponent: Math.log(b.memory!.runIncreaseBytes / a.memory!.runIncreaseBytes) / Math.log(b.seq / a.seq) });
+      }
+    }
+  }
+  return out;
+}
+
+export function fraction(x: number): string {
+  return `${(100 * x).toFixed(1)}% ≈ 1/${(1 / x).toFixed(1)}`;
+}
+
+export function gib(bytes: number): string {
+  return bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GiB` : `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+}
+
+function rel(root: string, path: string): string {
+  return path.startsWith(root + "/") ? path.slice(root.length + 1) : path;
+}

@@ -125,3 +125,11 @@ export {
   type RunResult,
   type SessionOptions,
 } from "./runtime/index.js";
+
+// Passes shipped with tfc (one per file in passes/).
+export {
+  sparseAttention,
+  DEFAULT_SPARSE_ATTENTION_OPTIONS,
+  DEFAULT_SPARSE_THRESHOLD,
+  type SparseAttentionOptions,
+} from "./passes/sparse-attention.js";

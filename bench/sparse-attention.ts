@@ -14,8 +14,8 @@
  * opens dense and the sparse models together and times them interleaved. Before a model runs its memory
  * need is estimated from the plan (and, once a shorter length of the same model has run, from what
  * that run really took, scaled by the plan); what cannot fit in the machine's free memory gets a
- * "not run" row instead of a crash, and the children that do run get `ulimit -v` so that a wrong
- * estimate fails an allocation instead of waking the OOM killer.
+ * "not run" row instead of a crash, and a watchdog kills a child that runs the machine's free memory
+ * down anyway (a wrong estimate, a neighbour's job) before the OOM killer picks a victim.
  *
  * Models are written once to bench/results/models/sparse/, keyed by the spec text and the compiler
  * build (the encoder at 16384 is ~460 MB).
@@ -50,11 +50,11 @@ const DIST = fileURLToPath(new URL("..", import.meta.url));
 const ATTENTION_GRAPH_VERSION = 1;
 const GiB = 2 ** 30;
 /** Left free for the OS and everything else when deciding whether a model may run. */
-const MEMORY_MARGIN = 1.5 * GiB;
+const MEMORY_MARGIN = 1 * GiB;
+/** A child is killed when the machine's free memory falls below this while it runs. */
+const WATCHDOG_FLOOR = 0.6 * GiB;
 /** node + onnxruntime's own RSS (measured ~0.1 GiB), added to the plan's estimates. */
 const PROCESS_BYTES = 0.2 * GiB;
-/** Address space node and onnxruntime reserve beyond what they touch (VmSize − VmRSS ≈ 1.1 GiB), for `ulimit -v`. */
-const VIRTUAL_OVERHEAD = 1.5 * GiB;
 
 export type Kind = "attention" | "encoder";
 export type Config = "dense" | "window" | "bigbird";
@@ -237,18 +237,11 @@ async function profileGroup(kind: Kind, seq: number, done: readonly SparseCase[]
 // Planning: specs, graphs, FLOPs, memory estimates.
 
 /** The spec file's text, with `model bert_<seq>…` appended when the file has no model for `seq`. */
-function specText(specFile: string, seq: number): string {
+export function specText(specFile: string, seq: number): string {
   const text = readFileSync(specFile, "utf8");
   if (new RegExp(`\\bmodel bert_${seq}\\b`).test(text)) return text;
-  const lines = [
-    `model bert_${seq} extends bert_1024 { context ${seq} }`,
-    ...CONFIGS.filter((c) => c.suffix).map((c) => {
-      const parent = /model bert_1024\S* extends bert_1024 \{ attention \{ default : (.*) \} \}/g;
-      const match = [...text.matchAll(parent)].find((m) => m[0].startsWith(`model bert_1024${c.suffix} `));
-      if (!match) throw new Error(`${specFile}: no \`bert_1024${c.suffix}\` to derive \`bert_${seq}${c.suffix}\` from`);
-      return `model bert_${seq}${c.suffix} extends bert_${seq} { attention { default : ${match[1]} } }`;
-    }),
-  ];
+  // A child's inherited `attention` block is rebuilt for the child's own context.
+  const lines = CONFIGS.map(({ suffix }) => `model bert_${seq}${suffix} extends bert_1024${suffix} { context ${seq} }`);
   return `${text}\n// Added by the bench for --sparse-seqs ${seq}:\n${lines.join("\n")}\n`;
 }
 
@@ -407,7 +400,6 @@ async function runGroup(group: readonly Planned[], earlier: readonly SparseCase[
     log(`sparse: ${where}: memory process (needs ~${gib(decision.need)}, ${runs.warmup} + ${runs.runs} runs)`);
     const r = await runWorker(
       ["memory", file, "--feeds", feedKind(p.kind), "--seq", `${p.seq}`, "--warmup", `${runs.warmup}`, "--runs", `${runs.runs}`],
-      decision.limitBytes,
       workerTimeoutMs(decision.projectedMs, runs.warmup + runs.runs + 2),
     );
     const modelFile = rel(options.root, file);
@@ -436,47 +428,62 @@ async function runGroup(group: readonly Planned[], earlier: readonly SparseCase[
     });
   }
 
-  // Latency, interleaved with dense in one process.
+  return timeAgainstDense(results, plan, options);
+}
+
+/**
+ * Times the sparse models against dense, round-robin in one child process: all of them together when
+ * they fit in free memory at once, else dense with each sparse model in turn (dense's samples pooled),
+ * else not at all (the rows say why).
+ */
+async function timeAgainstDense(results: SparseCase[], plan: RunPlan, options: SparseOptions): Promise<SparseCase[]> {
+  const { log } = options;
   const ran = results.filter((c) => c.status === "measured");
   const dense = ran.find((c) => c.config === "dense");
-  const need = ran.reduce((sum, c) => sum + Math.max(c.needBytes, c.memory ? c.memory.peakBytes : 0), 0);
+  const sparse = ran.filter((c) => c.config !== "dense");
+  if (!dense || sparse.length === 0) return results;
+  const needOf = (cs: readonly SparseCase[]) => cs.reduce((sum, c) => sum + (c.memory?.peakBytes ?? c.needBytes), 0);
   const free = machineMemory().available - MEMORY_MARGIN;
-  if (dense && ran.length > 1 && need > free) {
-    const reason = `not timed against dense: dense and the sparse models together need ~${gib(need)}, ${gib(free + MEMORY_MARGIN)} is free`;
-    log(`sparse: ${dense.kind} at ${dense.seq}: ${reason}`);
-    for (let i = 0; i < results.length; i++) if (results[i].status === "measured") results[i] = { ...results[i], reason };
-  } else if (dense && ran.length > 1) {
-    const seq = dense.seq;
-    const perRound = ran.reduce((sum, c) => sum + medianOf(c.memoryRunMs ?? []), 0);
-    log(`sparse: ${dense.kind} at ${seq}: interleaved latency, ${plan.latency.warmup} + ${plan.latency.runs} rounds of ${ran.map((c) => c.config).join(", ")} (needs ~${gib(need)})`);
+  const sets = needOf(ran) <= free ? [ran] : sparse.every((c) => needOf([dense, c]) <= free) ? sparse.map((c) => [dense, c]) : [];
+  const where = `${dense.kind} at ${dense.seq}`;
+  if (sets.length === 0) {
+    const reason = `not timed against dense: dense with one sparse model needs ~${gib(needOf([dense, sparse[0]]))}, ${gib(free + MEMORY_MARGIN)} is free`;
+    log(`sparse: ${where}: ${reason}`);
+    return results.map((c) => (c.status === "measured" ? { ...c, reason } : c));
+  }
+  const out = [...results];
+  const update = (config: Config, change: (c: SparseCase) => SparseCase) => {
+    const i = out.findIndex((c) => c.config === config);
+    out[i] = change(out[i]);
+  };
+  const denseSamples: number[] = [];
+  for (const set of sets) {
+    const perRound = set.reduce((sum, c) => sum + medianOf(c.memoryRunMs ?? []), 0);
+    const { warmup, runs } = plan.latency;
+    log(`sparse: ${where}: interleaved latency, ${warmup} + ${runs} rounds of ${set.map((c) => c.config).join(", ")} (needs ~${gib(needOf(set))})`);
     const r = await runWorker(
-      ["latency", "--feeds", feedKind(dense.kind), "--seq", `${seq}`, "--warmup", `${plan.latency.warmup}`, "--runs", `${plan.latency.runs}`, ...ran.map((c) => `${c.config}=${join(options.root, c.modelFile!)}`)],
-      guardLimit(),
-      workerTimeoutMs(perRound, plan.latency.warmup + plan.latency.runs + 2),
+      ["latency", "--feeds", feedKind(dense.kind), "--seq", `${dense.seq}`, "--warmup", `${warmup}`, "--runs", `${runs}`, ...set.map((c) => `${c.config}=${join(options.root, c.modelFile!)}`)],
+      workerTimeoutMs(perRound, warmup + runs + 2),
     );
-    if (r.mode === "latency") {
-      const denseStats = r.stats.find((s) => s.name === "dense")!;
-      for (let i = 0; i < results.length; i++) {
-        const c = results[i];
-        const stats = r.stats.find((s) => s.name === c.config);
-        if (!stats) continue;
-        results[i] = {
-          ...c,
-          latency: stats,
-          latencySource: "interleaved",
-          speedup: c.config === "dense" ? undefined : pairedRatio(denseStats, stats),
-          nonFinite: Math.max(c.nonFinite ?? 0, r.nonFinite[c.config] ?? 0),
-        };
-        const s = results[i].speedup;
-        log(`sparse:   ${c.config.padEnd(8)} ${stats.medianMs.toFixed(1).padStart(9)} ms${s ? `  ×${s.median.toFixed(2)} vs dense (FLOP ratio ${c.flopRatio.toFixed(2)})` : ""}`);
-      }
-    } else {
-      const reason = r.mode === "error" ? r.error : "unexpected result";
-      log(`sparse: ${dense.kind} at ${seq}: latency process failed: ${reason}`);
-      for (let i = 0; i < results.length; i++) if (results[i].status === "measured") results[i] = { ...results[i], reason: `latency process failed: ${reason}` };
+    if (r.mode !== "latency") {
+      const reason = `latency process failed: ${r.mode === "error" ? r.error : "unexpected result"}`;
+      log(`sparse: ${where}: ${reason}`);
+      for (const c of set) update(c.config, (x) => ({ ...x, reason }));
+      continue;
+    }
+    const denseStats = r.stats.find((s) => s.name === "dense")!;
+    denseSamples.push(...denseStats.samplesMs);
+    for (const c of set) {
+      const stats = r.stats.find((s) => s.name === c.config)!;
+      const speedup = c.config === "dense" ? undefined : pairedRatio(denseStats, stats);
+      update(c.config, (x) => ({ ...x, latency: stats, latencySource: "interleaved", speedup, nonFinite: Math.max(x.nonFinite ?? 0, r.nonFinite[c.config] ?? 0) }));
+      log(`sparse:   ${c.config.padEnd(8)} ${stats.medianMs.toFixed(1).padStart(9)} ms${speedup ? `  ×${speedup.median.toFixed(2)} vs dense (FLOP ratio ${c.flopRatio.toFixed(2)})` : ""}`);
     }
   }
-  return results;
+  if (sets.length > 1 && denseSamples.length > 0) {
+    update("dense", (x) => ({ ...x, latency: summarize("dense", denseSamples), latencySource: "interleaved", reason: "timed against each sparse model in turn (all together did not fit in free memory); samples pooled" }));
+  }
+  return out;
 }
 
 function feedKind(kind: Kind): FeedKind {
@@ -492,7 +499,6 @@ interface Decision {
   readonly need: number;
   readonly basis: string;
   readonly reason?: string;
-  readonly limitBytes?: number;
   readonly projectedMs?: number;
 }
 
@@ -534,12 +540,7 @@ function decide(p: Planned, earlier: readonly SparseCase[], options: SparseOptio
       reason: `fits (~${gib(need)}, ${basis}) but one run would take ~${(projectedMs / 1000).toFixed(0)} s (the ${shorter!.seq} run scaled by FLOPs), over the ${options.maxRunSeconds} s per run this section allows (--sparse-max-run-s)`,
     };
   }
-  return { run: true, need, basis, limitBytes: guardLimit(), projectedMs };
-}
-
-/** `ulimit -v` for a child: what is free now less the margin, plus the address space node reserves without touching. */
-function guardLimit(): number {
-  return Math.max(2 * GiB, machineMemory().available - MEMORY_MARGIN) + VIRTUAL_OVERHEAD;
+  return { run: true, need, basis, projectedMs };
 }
 
 function workerTimeoutMs(projectedRunMs: number | undefined, runs: number): number {
@@ -579,29 +580,55 @@ async function ensureModel(p: Planned, modelDir: string, log: (line: string) => 
   return file;
 }
 
-function runWorker(args: readonly string[], limitBytes: number | undefined, timeoutMs: number): Promise<WorkerResult> {
+/**
+ * Runs the worker and returns its JSON line. The memory guard is a watchdog, not `ulimit -v`: ORT's
+ * arena reserves address space in power-of-two regions (16 GiB for a 12 GiB tensor), so a virtual
+ * limit that leaves no room for that fails runs that would fit in RSS. Instead free memory is polled
+ * every 50 ms and the child is killed if it falls below WATCHDOG_FLOOR, before the OOM killer acts.
+ */
+function runWorker(args: readonly string[], timeoutMs: number): Promise<WorkerResult> {
   return new Promise((resolve) => {
-    const [command, argv] =
-      limitBytes !== undefined
-        ? ["/bin/sh", ["-c", `ulimit -v ${Math.floor(limitBytes / 1024)} && exec "$0" "$@"`, process.execPath, WORKER, ...args]]
-        : [process.execPath, [WORKER, ...args]];
-    const child = spawn(command, argv as string[], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [WORKER, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
+    let stopped: string | undefined;
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    const stop = (why: string) => {
+      if (stopped) return;
+      stopped = why;
+      child.kill("SIGKILL");
+    };
+    const timer = setTimeout(() => stop(`timed out after ${(timeoutMs / 1000).toFixed(0)} s`), timeoutMs);
+    const watchdog = setInterval(() => {
+      const free = machineMemory().available;
+      if (free < WATCHDOG_FLOOR) stop(`stopped by the memory watchdog: free memory fell to ${gib(free)} with the child at ${gib(rssOf(child.pid))} RSS`);
+    }, 50);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      clearInterval(watchdog);
       const line = stdout.trim().split("\n").pop() ?? "";
-      try {
-        resolve(JSON.parse(line) as WorkerResult);
-      } catch {
-        const why = signal ? `killed by ${signal}${signal === "SIGKILL" ? " (timeout or out of memory)" : ""}` : `exited with ${code}`;
-        resolve({ mode: "error", error: `${why}: ${(stderr.trim() || stdout.trim()).split("\n").slice(-3).join(" | ")}` });
+      if (!stopped) {
+        try {
+          resolve(JSON.parse(line) as WorkerResult);
+          return;
+        } catch {
+          // fall through: no JSON line
+        }
       }
+      const why = stopped ?? (signal ? `killed by ${signal}${signal === "SIGKILL" ? " (out of memory?)" : ""}` : `exited with ${code}`);
+      const tail = (stderr.trim() || stdout.trim()).split("\n").slice(-3).join(" | ");
+      resolve({ mode: "error", error: tail ? `${why}: ${tail}` : why });
     });
   });
+}
+
+function rssOf(pid: number | undefined): number {
+  try {
+    return Number(/^VmRSS:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) * 1024;
+  } catch {
+    return NaN;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 /**
  * The child process of the sparse-attention bench section (bench/sparse-attention.ts): every ONNX
- * Runtime session of that section runs in one of these, so peak memory is one model's own and an
- * allocation that does not fit ends this process, not the bench (the parent can also cap its address
- * space with `ulimit -v`). Prints one JSON line on stdout.
+ * Runtime session of that section runs in one of these, so peak memory is one model's own and a run
+ * that does not fit ends this process, not the bench (the parent watches free memory and kills it
+ * first). Prints one JSON line on stdout.
  *
  *   node dist/bench/sparse-worker.js memory  MODEL --feeds qkv|tokens --seq S [--warmup W] [--runs N]
  *   node dist/bench/sparse-worker.js latency --feeds qkv|tokens --seq S [--warmup W] [--runs N] NAME=MODEL …

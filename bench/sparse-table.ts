@@ -56,7 +56,7 @@ function caseTable(rows: readonly SparseCase[]): string {
       const what = c.status === "not run" ? "**not run**" : "**failed**";
       return [`${c.seq}`, label(c), lowering, density, `${what}: ${c.reason ?? ""}`, "–", flopRatio, "–", "–", "–"];
     }
-    const lat = c.latency ? `${ms(c.latency.medianMs)} (${ms(c.latency.p10Ms)}–${ms(c.latency.p90Ms)}), ${c.latency.runs} runs${c.latencySource === "memory-process" ? " †" : ""}` : `– ${c.reason ?? ""}`;
+    const lat = c.latency ? `${ms(c.latency.medianMs)} (${ms(c.latency.p10Ms)}–${ms(c.latency.p90Ms)}), ${c.latency.runs} run${c.latency.runs === 1 ? "" : "s"}${c.latencySource === "memory-process" ? " †" : ""}` : `– ${c.reason ?? ""}`;
     const speedup =
       c.config === "dense" ? "reference" : c.speedup ? `**${c.speedup.median.toFixed(2)}×** (${c.speedup.p10.toFixed(2)}–${c.speedup.p90.toFixed(2)})` : "dense not runnable";
     const m = c.memory!;

@@ -25,3 +25,18 @@ function wantsColor(): boolean {
 export function reportError(io: Io, message: string, help?: string): void {
   io.err(`error: ${message}\n${help ? `help: ${help}\n` : ""}`);
 }
+
+const WRITE_FAILURE_REASONS: Readonly<Record<string, string>> = {
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  ENOSPC: "no space left on the device",
+  EISDIR: "it is a directory",
+  ENOTDIR: "a parent is not a directory",
+  EROFS: "the file system is read-only",
+  EEXIST: "a file is in the way",
+};
+
+/** `error: cannot write PATH: <reason in words>` for a file-system error. */
+export function reportCannotWrite(io: Io, path: string, e: NodeJS.ErrnoException): void {
+  reportError(io, `cannot write ${path}: ${WRITE_FAILURE_REASONS[e.code ?? ""] ?? e.message}`);
+}

@@ -9,7 +9,7 @@ import { ExitCode } from "../exit-codes.js";
 import { examples, type CommandContext } from "../context.js";
 import { fileSize, gigaflops, mebibytes, seconds, shortCount, table, withSeparators } from "../format.js";
 import { loadSpec } from "../front-end.js";
-import { reportError, type Io } from "../io.js";
+import { reportCannotWrite, reportError, type Io } from "../io.js";
 import { tfcVersion } from "../version.js";
 
 interface CompileOptions {
@@ -158,15 +158,6 @@ function isFileSystemError(e: unknown): e is NodeJS.ErrnoException {
 }
 
 function cannotWrite(io: Io, path: string, e: NodeJS.ErrnoException): ExitCode {
-  const reasons: Record<string, string> = {
-    EACCES: "permission denied",
-    EPERM: "permission denied",
-    ENOSPC: "no space left on the device",
-    EISDIR: "it is a directory",
-    ENOTDIR: "a parent is not a directory",
-    EROFS: "the file system is read-only",
-    EEXIST: "a file is in the way",
-  };
-  reportError(io, `cannot write ${path}: ${reasons[e.code ?? ""] ?? e.message}`);
+  reportCannotWrite(io, path, e);
   return ExitCode.UserError;
 }

@@ -7,7 +7,7 @@ import { examples, type CommandContext } from "../context.js";
 import { ExitCode } from "../exit-codes.js";
 import { fileSize } from "../format.js";
 import { loadSpec } from "../front-end.js";
-import { reportError, type Io } from "../io.js";
+import { reportCannotWrite, reportError, type Io } from "../io.js";
 import { integerIn, nonNegativeInteger } from "../options.js";
 
 interface LayoutOptions {
@@ -165,16 +165,7 @@ function write(path: string, data: string | Uint8Array, io: Io): boolean {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (typeof code !== "string") throw e;
-    const reasons: Record<string, string> = {
-      EACCES: "permission denied",
-      EPERM: "permission denied",
-      ENOSPC: "no space left on the device",
-      EISDIR: "it is a directory",
-      ENOTDIR: "a parent is not a directory",
-      EROFS: "the file system is read-only",
-      EEXIST: "a file is in the way",
-    };
-    reportError(io, `cannot write ${path}: ${reasons[code] ?? (e as Error).message}`);
+    reportCannotWrite(io, path, e as NodeJS.ErrnoException);
     return false;
   }
 }

@@ -27,7 +27,7 @@ export interface AttentionLayouts {
 }
 
 /** Fraction of (query, key) token pairs computed by one head, counting the causal diagonal exactly. */
-export function headDensity(layout: LayerLayout, head: number): number {
+export function headDensity(layout: Pick<LayerLayout, "blocks" | "blockSize" | "causal" | "heads">, head: number): number {
   const { blocks, blockSize, causal } = layout;
   let pairs = 0;
   layout.heads[head].keys.forEach((row, i) => {

@@ -205,7 +205,7 @@ describe("properties of every generator", () => {
         const layout = PATTERNS.get(pattern.name)!.generate(grid, args, { layer: 0, head: 0 });
         const entries = layout.keys.reduce((sum, row) => sum + row.length, 0);
         expect(PATTERNS.get(pattern.name)!.maxEntries(grid, args)).toBeGreaterThanOrEqual(entries);
-        const density = headDensity({ blockSize: grid.blockSize, blocks: grid.blocks, causal: grid.causal, heads: [layout], patterns: [""] }, 0);
+        const density = headDensity({ blockSize: grid.blockSize, blocks: grid.blocks, causal: grid.causal, heads: [layout] }, 0);
         expect(density).toBeGreaterThan(0);
         expect(density).toBeLessThanOrEqual(1 + 1e-12);
       }),

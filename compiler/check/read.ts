@@ -198,10 +198,11 @@ function isExpression(value: Value): value is Expression {
   );
 }
 
-function describe(value: Value): string {
+/** How a checker message names a value it did not expect ("a list", "the string \"x\"", "`gleu`"). */
+export function describe(value: Value): string {
   switch (value.kind) {
     case "StringLiteral":
-      return `the string "${value.value}"`;
+      return `the string ${JSON.stringify(value.value)}`;
     case "List":
       return "a list";
     case "Range":

@@ -4,6 +4,7 @@ import { joinSpans, type Span } from "../../../grammar/span.js";
 import { PATTERN_NAMES, patternDefinition, type Parameter, type PatternDefinition } from "../../attention/terms.js";
 import { listOf, printExpression, quote } from "../format.js";
 import type { Report } from "../report.js";
+import { describe } from "../read.js";
 import { didYouMean } from "../suggest.js";
 
 /**
@@ -121,21 +122,6 @@ function checkRangeSyntax(value: Value, referenceNames: ReadonlySet<string>, rep
     }),
   );
   return false;
-}
-
-function describe(value: Value): string {
-  switch (value.kind) {
-    case "StringLiteral":
-      return `the string ${JSON.stringify(value.value)}`;
-    case "List":
-      return "a list";
-    case "Range":
-      return "a range";
-    case "Percent":
-      return "a percentage";
-    default:
-      return quote(printExpression(value));
-  }
 }
 
 /** What one argument position holds after the parser's named/positional split is undone. */

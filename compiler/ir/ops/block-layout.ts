@@ -1,4 +1,5 @@
 import { IrError, type AttrValue, type Attrs } from "../graph.js";
+import { headDensity } from "../../attention/layout.js";
 
 /**
  * A block layout as the IR carries it on `attention` and `block_sparse_attention` nodes: for block
@@ -120,13 +121,5 @@ function intList(name: string, value: AttrValue | undefined, bad: (m: string) =>
   return list;
 }
 
-/** Fraction of (query, key) token pairs head `head` attends to, counting the causal diagonal exactly. */
-export function blockLayoutDensity(layout: BlockLayout, head: number): number {
-  const { blocks, blockSize, causal } = layout;
-  let pairs = 0;
-  layout.heads[head].keys.forEach((row, i) => {
-    for (const j of row) pairs += causal && j === i ? (blockSize * (blockSize + 1)) / 2 : blockSize * blockSize;
-  });
-  const all = causal ? (blocks * blockSize * (blocks * blockSize + 1)) / 2 : (blocks * blockSize) ** 2;
-  return pairs / all;
-}
+/** Fraction of (query, key) token pairs head `head` attends to: the canonical layout's formula. */
+export const blockLayoutDensity: (layout: BlockLayout, head: number) => number = headDensity;

@@ -270,17 +270,3 @@ model gpt {
     expect(slice(block)).toMatch(/^attention \{[\s\S]*\}$/);
   });
 });
-
-describe("speed", () => {
-  it("parses a 100-line file in milliseconds", () => {
-    const lines = examples.split("\n");
-    const text = [...lines, ...lines].join("\n").replaceAll(/model (\w+)/g, (_m, name) => `model ${name}_${Math.random().toString(36).slice(2, 6)}`);
-    expect(text.split("\n").length).toBeGreaterThanOrEqual(100);
-    parse(text, "warm.tfx");
-    const runs = 20;
-    const start = performance.now();
-    for (let i = 0; i < runs; i++) parse(text, "t.tfx");
-    const perParse = (performance.now() - start) / runs;
-    expect(perParse).toBeLessThan(20);
-  });
-});

@@ -291,7 +291,7 @@ function output(spec: OutputSpec): string {
   }
 }
 
-/** A number as the .tfx lexer reads it back exactly (`1e-12`, `0.00001`, `500000`). */
+/** A number as the .tfx lexer reads it back exactly: `1e-12`, `1e-5`, `0.5`, `500000`. */
 function number(value: number): string {
-  return String(value);
+  return value !== 0 && Math.abs(value) < 1e-3 ? value.toExponential() : String(value);
 }

@@ -133,3 +133,15 @@ export {
   DEFAULT_SPARSE_THRESHOLD,
   type SparseAttentionOptions,
 } from "./passes/sparse-attention.js";
+
+// Weights: safetensors reading and writing, and checkpoints of compiled graphs (docs/weights.md).
+export {
+  openSafetensors,
+  writeSafetensors,
+  SafetensorsError,
+  type SafetensorsFile,
+  type SafetensorsEntry,
+  type SafetensorsDType,
+  type TensorToWrite,
+} from "./compiler/weights/safetensors.js";
+export { exportWeights, exportTensors, namingFor, ExportError, type ExportNaming, type ExportOptions, type ExportSummary } from "./compiler/weights/export.js";

@@ -74,3 +74,25 @@ describe("export-weights against Hugging Face's modules", () => {
     }
   });
 });
+
+describe("import then export", () => {
+  it("gives back the checkpoint it read: same names, shapes and values", async () => {
+    const first = join(dir, "round-trip.safetensors");
+    const { spec } = checkFile("examples/tiny-gpt.tfx");
+    await exportWeights(compileSpec(spec!).graph, spec!, first, { naming: namingFor(spec!, "hf-gpt2") });
+    const reading = join(dir, "round-trip.tfx");
+    writeFileSync(reading, readFileSync("examples/tiny-gpt.tfx", "utf8").replace("output lm tied", 'output lm tied\n  weights "round-trip.safetensors" layout hf-gpt2'));
+    const imported = checkFile(reading);
+    expect(imported.diagnostics).toEqual([]);
+    const second = join(dir, "round-trip-again.safetensors");
+    await exportWeights(compileSpec(imported.spec!).graph, imported.spec!, second, { naming: namingFor(imported.spec!) });
+    const [a, b] = [openSafetensors(first), openSafetensors(second)];
+    try {
+      expect([...b.tensors.entries()]).toEqual([...a.tensors.entries()]);
+      for (const name of a.tensors.keys()) expect(b.readBytes(name), name).toEqual(a.readBytes(name));
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});

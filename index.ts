@@ -103,7 +103,7 @@ export {
 
 // Lowering and ONNX emission.
 export { lowerModel } from "./compiler/lower/index.js";
-export { emitOnnx, writeOnnxFile, OnnxEmitError, DEFAULT_OPSET, MAX_MODEL_BYTES, type EmitOptions, type WriteOptions } from "./compiler/onnx/index.js";
+export { emitOnnx, writeOnnxFile, externalDataPath, OnnxEmitError, DEFAULT_OPSET, MAX_MODEL_BYTES, type EmitOptions, type WriteOptions, type WrittenOnnx } from "./compiler/onnx/index.js";
 
 // The runtime: ONNX Runtime sessions and runs.
 export {

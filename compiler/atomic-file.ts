@@ -11,21 +11,30 @@ export function temporaryPath(path: string): string {
  * onto `path`. On any failure the temporary file is removed and `path` is left as it was.
  */
 export async function writeFileAtomically(path: string, write: (handle: FileHandle) => Promise<void>): Promise<void> {
-  const temp = temporaryPath(path);
-  let handle: FileHandle | undefined;
+  await writeFilesAtomically([path], ([handle]) => write(handle));
+}
+
+/**
+ * Writes several files that belong together (a model and its external data): each is filled under a
+ * temporary name, all are fsynced, and only then renamed, in the order given (so list the file that
+ * refers to the others last). On a failure before the renames every temporary file is removed and
+ * the old files are left as they were.
+ */
+export async function writeFilesAtomically(paths: readonly string[], write: (handles: FileHandle[]) => Promise<void>): Promise<void> {
+  const temps = paths.map(temporaryPath);
+  const handles: FileHandle[] = [];
   try {
-    handle = await open(temp, "w");
-    await write(handle);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(temp, path);
+    for (const temp of temps) handles.push(await open(temp, "w"));
+    await write(handles);
+    for (const handle of handles) await handle.sync();
+    while (handles.length > 0) await handles.shift()!.close();
+    for (let i = 0; i < paths.length; i++) await rename(temps[i], paths[i]);
   } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await rm(temp, { force: true }).catch(() => undefined);
+    await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
+    await Promise.all(temps.map((temp) => rm(temp, { force: true }).catch(() => undefined)));
     throw error;
   }
-  await syncDirectory(dirname(path));
+  for (const directory of new Set(paths.map((path) => dirname(path)))) await syncDirectory(directory);
 }
 
 /** Makes a rename durable. Some platforms cannot fsync a directory; that is not an error. */

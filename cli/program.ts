@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { registerCheck } from "./commands/check.js";
 import { registerCompile } from "./commands/compile.js";
 import { registerExplain } from "./commands/explain.js";
+import { registerExportWeights } from "./commands/export-weights.js";
 import { registerImport } from "./commands/import.js";
 import { registerLayout } from "./commands/layout.js";
 import { registerRun } from "./commands/run.js";
@@ -38,6 +39,7 @@ export function buildProgram(context: CommandContext): Command {
   registerExplain(program, context);
   registerRun(program, context);
   registerLayout(program, context);
+  registerExportWeights(program, context);
   registerImport(program, context);
   return program;
 }

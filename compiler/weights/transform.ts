@@ -11,7 +11,7 @@ export function applyTransforms(tensor: Tensor, transforms: readonly TensorTrans
   return transforms.reduce((current, transform) => (transform.kind === "transpose" ? transpose(current) : columns(current, transform.start, transform.end)), tensor);
 }
 
-function transpose({ data, shape }: Tensor): Tensor {
+export function transpose({ data, shape }: Tensor): Tensor {
   if (shape.length !== 2) throw new Error(`cannot transpose a tensor of shape [${shape.join(", ")}]: only matrices`);
   const [rows, cols] = shape;
   const out = new Float32Array(data.length);

@@ -37,6 +37,7 @@ export type {
   PositionSpec,
   TargetSpec,
   WeightsSpec,
+  HfLayout,
 } from "./compiler/spec.js";
 
 // The pipeline and the plan.
@@ -104,6 +105,11 @@ export {
 // Lowering and ONNX emission.
 export { lowerModel } from "./compiler/lower/index.js";
 export { emitOnnx, writeOnnxFile, externalDataPath, OnnxEmitError, DEFAULT_OPSET, MAX_MODEL_BYTES, type EmitOptions, type WriteOptions, type WrittenOnnx } from "./compiler/onnx/index.js";
+
+// Hugging Face checkpoints: the layouts `weights "FILE" layout hf-…` reads, and `tfc import`'s config reader.
+export { HF_LAYOUT_DEFINITIONS } from "./compiler/weights/hf-layouts.js";
+export type { HfLayoutDefinition, ExpectedTensor, TensorTransform } from "./compiler/weights/hf-layout.js";
+export { importHfConfig, type ImportOptions, type ImportResult, type ImportedModel } from "./compiler/weights/hf-config.js";
 
 // The runtime: ONNX Runtime sessions and runs.
 export {

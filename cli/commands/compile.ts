@@ -3,6 +3,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
 import type { ExecutionPlan, PlannedLayer } from "../../compiler/plan.js";
 import { OnnxEmitError } from "../../compiler/onnx/errors.js";
+import { SafetensorsError } from "../../compiler/weights/errors.js";
 import { OPSET_RANGE } from "../../compiler/check/target.js";
 import { writeFileAtomic } from "../atomic-write.js";
 import { ExitCode } from "../exit-codes.js";
@@ -91,6 +92,11 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
     } catch (e) {
       if (e instanceof OnnxEmitError) {
         reportError(io, `cannot emit \`${spec.name}\` as ONNX: ${e.message}`, "`--plan-only` writes its plan without emitting weights");
+        return ExitCode.UserError;
+      }
+      if (e instanceof SafetensorsError) {
+        // The spec checked against the checkpoint's header; its data is read only now.
+        reportError(io, `cannot read the checkpoint: ${e.message}`, "was the checkpoint changed or moved after `tfc check`? check the spec again");
         return ExitCode.UserError;
       }
       if (isFileSystemError(e)) return cannotWrite(io, onnxPath, e);

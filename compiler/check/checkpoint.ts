@@ -120,13 +120,12 @@ function problemCode(problem: CheckpointProblem) {
 }
 
 function problemDiagnostic(problem: CheckpointProblem, layout: HfLayoutDefinition, shown: string, spans: WeightsSpans) {
+  // Each names the tensor and the layout in words; a second caret under the layout would repeat on every one.
   const tensor = quote(problem.tensor);
-  const layoutLabel = { span: spans.layout, message: `layout ${layout.name}` };
   switch (problem.kind) {
     case "missing":
       return error(Codes.CheckpointMissingTensor, `checkpoint ${shown} has no tensor ${tensor} (expected shape ${formatShape(problem.expected)})`, spans.file, {
         label: `missing ${tensor}`,
-        labels: [layoutLabel],
         help: `the model reads it into ${listOf(problem.params.map(quote))}; check that the spec's sizes and \`output\` are the checkpoint's (\`tfc import config.json\` writes them)`,
       });
     case "shape":
@@ -136,7 +135,6 @@ function problemDiagnostic(problem: CheckpointProblem, layout: HfLayoutDefinitio
         spans.file,
         {
           label: `${tensor} is ${formatShape(problem.found)}`,
-          labels: [layoutLabel],
           help: "the expected shape follows from the spec's width, heads, ffn, vocab and context; make them the checkpoint's (`tfc import config.json` writes them)",
         },
       );
@@ -152,7 +150,6 @@ function problemDiagnostic(problem: CheckpointProblem, layout: HfLayoutDefinitio
         spans.file,
         {
           label: `unexpected ${tensor}`,
-          labels: [layoutLabel],
           help: `every tensor of the file must be read: check that the spec's \`layers\` and \`output\` are the checkpoint's, or save the checkpoint without this tensor (layout ${quote(layout.name)} reads ${layout.classes})`,
         },
       );

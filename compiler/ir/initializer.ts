@@ -1,5 +1,6 @@
 import type { TensorTransform } from "../weights/hf-layout.js";
 import { readCheckpointTensor } from "../weights/checkpoint-read.js";
+import { SafetensorsError } from "../weights/errors.js";
 import { fillNormal } from "./random.js";
 import { elementCount, type TensorType } from "./types.js";
 
@@ -68,7 +69,7 @@ export function materialize(init: Initializer, type: TensorType): TensorData {
     case "checkpoint": {
       const out = readCheckpointTensor(init.file, init.tensor, init.transforms);
       if (out.data.length !== count) {
-        throw new Error(`checkpoint tensor \`${init.tensor}\` gives ${out.data.length} elements, expected ${count}`);
+        throw new SafetensorsError(init.file, init.tensor, `gives ${out.data.length} elements, the parameter needs ${count} (was the file changed after checking?)`);
       }
       return out.data;
     }

@@ -1,3 +1,4 @@
+import { SafetensorsError } from "./errors.js";
 import { openSafetensors } from "./safetensors.js";
 import type { TensorTransform } from "./hf-layout.js";
 import { applyTransforms, type Tensor } from "./transform.js";
@@ -10,7 +11,7 @@ export function readCheckpointTensor(file: string, name: string, transforms: rea
   const checkpoint = openSafetensors(file);
   try {
     const entry = checkpoint.tensors.get(name);
-    if (!entry) throw new Error(`${file} has no tensor \`${name}\` (was it changed after checking?)`);
+    if (!entry) throw new SafetensorsError(file, name, "no such tensor (was the file changed after checking?)");
     return applyTransforms({ data: checkpoint.readFloat32(name), shape: entry.shape }, transforms);
   } finally {
     checkpoint.close();

@@ -28,7 +28,7 @@ export const hfBert: HfLayoutDefinition = {
     ),
     ...requirement("position", spec.position.kind === "learned", "position learned", `position ${spec.position.kind}`),
     ...requirement("bias", spec.bias, "bias true", "bias false"),
-    ...requirement("ffn", !isGated(spec), "an ungated activation (BERT's gelu is the erf form, `gelu`)", spec.ffn.activation),
+    ...requirement("ffn", !isGated(spec), "an ungated activation (BERT's gelu is the erf form, `gelu`)", `ffn ${spec.ffn.activation}`),
     // BertModel adds token type 0's row when no token_type_ids are given, so the table is always there.
     ...requirement("token_types", spec.tokenTypes > 0, "token_types ≥ 1 (the config's type_vocab_size)", "token_types 0"),
     ...requirement("output", spec.output.kind !== "lm", "output pooler, classifier N or none", "output lm"),
@@ -64,6 +64,8 @@ export const hfBert: HfLayoutDefinition = {
   },
   ignored: (spec) => [
     { pattern: /^embeddings\.(position_ids|token_type_ids)$/, reason: "index buffers of some transformers versions" },
+    // bert-base-uncased and most BERT checkpoints come from BertForPreTraining / BertForMaskedLM.
+    { pattern: /^cls\.(predictions|seq_relationship)\./, reason: "the pretraining heads (masked LM, next sentence), which tfc does not build" },
     ...(spec.output.kind === "none" ? [{ pattern: /^pooler\.dense\.(weight|bias)$/, reason: "the pooler, which `output none` does not compute" }] : []),
   ],
 };

@@ -27,7 +27,8 @@ export class ConfigReader {
     const errors: ParseError[] = [];
     const root = parseTree(text, errors, { allowTrailingComma: false, disallowComments: true });
     if (errors.length > 0) {
-      for (const problem of errors.slice(0, 3)) {
+      // The first error is the cause; the parser's later ones are mostly its echoes.
+      for (const problem of errors.slice(0, 1)) {
         this.diagnostics.push(
           error(Codes.InvalidConfig, `${file} is not valid JSON: ${describeParseError(problem)}`, this.lines.span(problem.offset, problem.offset + problem.length), {
             label: "here",

@@ -31,7 +31,7 @@ export const hfGpt2: HfLayoutDefinition = {
     ),
     ...requirement("position", spec.position.kind === "learned", "position learned", `position ${spec.position.kind}`),
     ...requirement("bias", spec.bias, "bias true", "bias false"),
-    ...requirement("ffn", !isGated(spec), "an ungated activation (gelu_tanh is GPT-2's gelu_new)", spec.ffn.activation),
+    ...requirement("ffn", !isGated(spec), "an ungated activation (gelu_tanh is GPT-2's gelu_new)", `ffn ${spec.ffn.activation}`),
     ...requirement("token_types", spec.tokenTypes === 0, "token_types 0", `token_types ${spec.tokenTypes}`),
     ...requirement("output", spec.output.kind === "lm" || spec.output.kind === "none", "output lm tied or none", `output ${spec.output.kind}`),
     ...plainHeads(spec),

@@ -34,7 +34,7 @@ export const hfLlama: HfLayoutDefinition = {
       "ffn",
       spec.ffn.activation === "swiglu" || spec.ffn.activation === "geglu",
       "a gated activation (swiglu for hidden_act silu, geglu for gelu)",
-      spec.ffn.activation,
+      `ffn ${spec.ffn.activation}`,
     ),
     ...requirement("token_types", spec.tokenTypes === 0, "token_types 0", `token_types ${spec.tokenTypes}`),
     ...requirement("output", spec.output.kind === "lm" || spec.output.kind === "none", "output lm [tied] or none", `output ${spec.output.kind}`),

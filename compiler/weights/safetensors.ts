@@ -5,7 +5,7 @@ import { writeFileAtomically } from "../atomic-file.js";
 import { READABLE_AS_FLOAT32, SAFETENSORS_DTYPE_BYTES, type SafetensorsDType } from "./dtypes.js";
 import { SafetensorsError } from "./errors.js";
 import { bfloat16BitsToFloat32, float16BitsToFloat32, float32ToBfloat16Bits, float32ToFloat16Bits } from "./half.js";
-import { encodeHeader, headerLength, parseHeader, type SafetensorsEntry } from "./safetensors-header.js";
+import { encodeHeader, headerLength, MAX_HEADER_BYTES, parseHeader, type SafetensorsEntry } from "./safetensors-header.js";
 
 export { SafetensorsError } from "./errors.js";
 export { SAFETENSORS_DTYPE_BYTES, type SafetensorsDType } from "./dtypes.js";
@@ -138,6 +138,9 @@ export async function writeSafetensors(path: string, tensors: Iterable<TensorToW
   checkTensorsToWrite(given, path);
   const ordered = given.sort((a, b) => DTYPE_RANK[b.dtype] - DTYPE_RANK[a.dtype] || compareNames(a.name, b.name));
   const header = encodeHeader(ordered, metadata);
+  if (header.bytes.length - 8 > MAX_HEADER_BYTES) {
+    throw new SafetensorsError(path, undefined, `the header of ${ordered.length} tensors would take ${header.bytes.length - 8} bytes, over the format's limit of ${MAX_HEADER_BYTES}: readers would refuse the file`);
+  }
   await writeFileAtomically(path, async (handle) => {
     const out = new FileWriter(handle, WRITE_AHEAD_BYTES);
     try {

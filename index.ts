@@ -37,6 +37,7 @@ export type {
   PositionSpec,
   TargetSpec,
   WeightsSpec,
+  HfLayout,
 } from "./compiler/spec.js";
 
 // The pipeline and the plan.
@@ -103,7 +104,12 @@ export {
 
 // Lowering and ONNX emission.
 export { lowerModel } from "./compiler/lower/index.js";
-export { emitOnnx, writeOnnxFile, OnnxEmitError, DEFAULT_OPSET, MAX_MODEL_BYTES, type EmitOptions, type WriteOptions } from "./compiler/onnx/index.js";
+export { emitOnnx, writeOnnxFile, externalDataPath, OnnxEmitError, DEFAULT_OPSET, MAX_MODEL_BYTES, type EmitOptions, type WriteOptions, type WrittenOnnx } from "./compiler/onnx/index.js";
+
+// Hugging Face checkpoints: the layouts `weights "FILE" layout hf-…` reads, and `tfc import`'s config reader.
+export { HF_LAYOUT_DEFINITIONS } from "./compiler/weights/hf-layouts.js";
+export type { HfLayoutDefinition, ExpectedTensor, TensorTransform } from "./compiler/weights/hf-layout.js";
+export { importHfConfig, type ImportOptions, type ImportResult, type ImportedModel } from "./compiler/weights/hf-config.js";
 
 // The runtime: ONNX Runtime sessions and runs.
 export {
@@ -133,3 +139,15 @@ export {
   DEFAULT_SPARSE_THRESHOLD,
   type SparseAttentionOptions,
 } from "./passes/sparse-attention.js";
+
+// Weights: safetensors reading and writing, and checkpoints of compiled graphs (docs/weights.md).
+export {
+  openSafetensors,
+  writeSafetensors,
+  SafetensorsError,
+  type SafetensorsFile,
+  type SafetensorsEntry,
+  type SafetensorsDType,
+  type TensorToWrite,
+} from "./compiler/weights/safetensors.js";
+export { exportWeights, exportTensors, namingFor, ExportError, type ExportNaming, type ExportOptions, type ExportSummary } from "./compiler/weights/export.js";

@@ -7,9 +7,11 @@
  *
  *   node dist/bench/run.js [--quick] [--no-profile] [--skip-compile] [--runs N] [--seqs 128,512]
  *     [--only sparse] [--skip-sparse] [--sparse-seqs 1024,4096,16384] [--sparse-max-run-s 60] [--sparse-profile-encoder]
+ *     [--only weights] [--skip-weights] [--weights-xl]
  *
  * `--only sparse` runs the sparse-attention section alone (~8 min; latest.{md,json} are left as they
- * are); `--skip-sparse` runs everything else.
+ * are); `--skip-sparse` runs everything else. `--only weights` runs the weights section alone
+ * (bench/weights.ts, written to bench/results/weights.{md,json}); `--weights-xl` adds its 1.5B rows.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -39,6 +41,7 @@ import type { BenchReport, LatencyPoint, MachineFacts } from "./report.js";
 import { renderMarkdown } from "./table.js";
 import { runSparseSection, type SparseAttentionReport } from "./sparse-attention.js";
 import { renderSparseSection } from "./sparse-table.js";
+import { renderWeightsSection, runWeightsSection, type WeightsReport } from "./weights.js";
 
 const ROOT = process.cwd();
 const RESULTS = join(ROOT, "bench/results");
@@ -52,8 +55,10 @@ interface Args {
   readonly skipCompile: boolean;
   readonly runs: number;
   readonly seqs: readonly number[];
-  /** `sparse`: only the sparse-attention section. */
-  readonly only?: "sparse";
+  /** `sparse`: only the sparse-attention section; `weights`: only the weights section. */
+  readonly only?: "sparse" | "weights";
+  readonly skipWeights: boolean;
+  readonly weightsXl: boolean;
   readonly skipSparse: boolean;
   readonly sparseSeqs: readonly number[];
   readonly sparseMaxRunSeconds: number;
@@ -67,11 +72,13 @@ function parseArgs(argv: readonly string[]): Args {
   };
   const quick = argv.includes("--quick");
   const only = value("--only");
-  if (only !== undefined && only !== "sparse") throw new Error(`--only: the only section that runs alone is \`sparse\`, got \`${only}\``);
+  if (only !== undefined && only !== "sparse" && only !== "weights") throw new Error(`--only: the sections that run alone are \`sparse\` and \`weights\`, got \`${only}\``);
   const sparseSeqs = (value("--sparse-seqs") ?? "1024,4096,16384").split(",").map(Number);
   for (const s of sparseSeqs) if (!Number.isInteger(s) || s < 64 || s % 64 !== 0) throw new Error(`--sparse-seqs: ${s} is not a positive multiple of 64`);
   return {
     only,
+    skipWeights: argv.includes("--skip-weights"),
+    weightsXl: argv.includes("--weights-xl"),
     skipSparse: argv.includes("--skip-sparse"),
     sparseSeqs,
     sparseMaxRunSeconds: Number(value("--sparse-max-run-s") ?? 60),
@@ -94,6 +101,11 @@ async function main(): Promise<void> {
     const sparse = await sparseSection(args);
     process.stdout.write(renderSparseSection(sparse));
     log(`wrote ${rel(join(RESULTS, "sparse-attention.md"))} and .json in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    return;
+  }
+  if (args.only === "weights") {
+    process.stdout.write(renderWeightsSection(await weightsSection(args)));
+    log(`wrote ${rel(join(RESULTS, "weights.md"))} and .json in ${((performance.now() - started) / 1000).toFixed(0)} s`);
     return;
   }
   const notes: string[] = [];
@@ -237,7 +249,17 @@ async function main(): Promise<void> {
     }
   }
 
-  const report: BenchReport = {
+  // 7. Compile time and peak memory against weight bytes, each step in a child process.
+  let weights: WeightsReport | undefined;
+  if (!args.skipWeights) {
+    try {
+      weights = await weightsSection(args);
+    } catch (e) {
+      notes.push(`weights section failed: ${(e as Error).message}`);
+    }
+  }
+
+  const report: BenchReport & { weights?: WeightsReport } = {
     machine: machineFacts(),
     sessionOptions: { ...sessionOptions },
     compile,
@@ -257,10 +279,14 @@ async function main(): Promise<void> {
     opCounts,
     profiles,
     sparseAttention,
+    weights,
     notes,
     elapsedMs: performance.now() - started,
   };
-  const markdown = renderMarkdown(report) + (sparseAttention ? `\n${renderSparseSection(sparseAttention, { number: "6. " })}` : "");
+  const markdown =
+    renderMarkdown(report) +
+    (sparseAttention ? `\n${renderSparseSection(sparseAttention, { number: "6. " })}` : "") +
+    (weights ? `\n${renderWeightsSection(weights, { number: "7. " })}` : "");
   writeFileSync(join(RESULTS, "latest.json"), JSON.stringify(report, null, 2) + "\n");
   writeFileSync(join(RESULTS, "latest.md"), markdown);
   process.stdout.write(markdown);
@@ -281,6 +307,15 @@ async function sparseSection(args: Args): Promise<SparseAttentionReport> {
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, "sparse-attention.json"), JSON.stringify(report, null, 2) + "\n");
   writeFileSync(join(RESULTS, "sparse-attention.md"), renderSparseSection(report));
+  return report;
+}
+
+/** Runs the weights section and writes bench/results/weights.{md,json}. */
+async function weightsSection(args: Args): Promise<WeightsReport> {
+  const report = await runWeightsSection({ root: ROOT, work: join(MODELS, "weights"), xl: args.weightsXl, quick: args.quick, log });
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, "weights.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(join(RESULTS, "weights.md"), renderWeightsSection(report));
   return report;
 }
 

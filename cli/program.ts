@@ -2,6 +2,8 @@ import { Command, CommanderError } from "commander";
 import { registerCheck } from "./commands/check.js";
 import { registerCompile } from "./commands/compile.js";
 import { registerExplain } from "./commands/explain.js";
+import { registerExportWeights } from "./commands/export-weights.js";
+import { registerImport } from "./commands/import.js";
 import { registerLayout } from "./commands/layout.js";
 import { registerRun } from "./commands/run.js";
 import { examples, type CommandContext } from "./context.js";
@@ -29,6 +31,7 @@ export function buildProgram(context: CommandContext): Command {
         "tfc explain examples/tiny-gpt.tfx",
         "tfc run out/tiny.onnx --seq 16 --seed 0",
         "tfc layout examples/bigbird-long.tfx --layer 0 -o bigbird.png",
+        "tfc import models/gpt2/config.json",
       ]) + "\nExit codes: 0 success, 1 errors in the input, 2 usage errors, 70 internal error (a bug in tfc).\n",
     );
   registerCompile(program, context);
@@ -36,6 +39,8 @@ export function buildProgram(context: CommandContext): Command {
   registerExplain(program, context);
   registerRun(program, context);
   registerLayout(program, context);
+  registerExportWeights(program, context);
+  registerImport(program, context);
   return program;
 }
 

@@ -10,6 +10,7 @@ import { lowerModel } from "./lower/lower.js";
 import { DEFAULT_SPARSE_ATTENTION_OPTIONS, sparseAttention, type SparseAttentionOptions } from "../passes/sparse-attention.js";
 import { buildPlan, type ExecutionPlan } from "./plan.js";
 import type { ModelSpec } from "./spec.js";
+import { loadCheckpointHeader } from "./weights/header.js";
 
 /** Spec files are text a person writes; anything larger is a mistake, refused before reading. */
 export const MAX_SOURCE_BYTES = 1 << 20;
@@ -62,7 +63,7 @@ export function checkSource(text: string, file: string, options: { model?: strin
     const read = readText(resolve(dirname(fromFile), path), maxBytes, "layout files");
     return "problem" in read ? { error: read.problem, tooLarge: read.tooLarge } : { text: read.text };
   };
-  const checked = check(parsed.ast, { model: options.model, loadImport, loadFile });
+  const checked = check(parsed.ast, { model: options.model, loadImport, loadFile, loadCheckpoint: loadCheckpointHeader });
   return {
     spec: checked.spec,
     models: checked.models,

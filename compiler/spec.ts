@@ -23,7 +23,18 @@ export type OutputSpec =
   | { readonly kind: "pooler" }
   | { readonly kind: "none" };
 
-export type WeightsSpec = { readonly kind: "random"; readonly seed: number };
+/** The Hugging Face checkpoint layouts `weights "FILE" layout …` reads (compiler/weights/hf-*.ts). */
+export const HF_LAYOUTS = ["hf-bert", "hf-gpt2", "hf-llama"] as const;
+export type HfLayout = (typeof HF_LAYOUTS)[number];
+
+export type WeightsSpec =
+  | { readonly kind: "random"; readonly seed: number }
+  /**
+   * Parameters read from a safetensors file in a Hugging Face layout. `file` is absolute once
+   * checked; `prefix` is where the base model's tensors sit in it (`""`, or `transformer.` in a
+   * GPT2LMHeadModel checkpoint), found by the checker from the file's header.
+   */
+  | { readonly kind: "checkpoint"; readonly file: string; readonly layout: HfLayout; readonly prefix: string };
 
 export type Device = "cpu" | "cuda";
 

@@ -70,6 +70,8 @@ export const Codes = {
   QueryWithoutKeys: "E0324",
   OutOfRange: "E0325",
   LayoutFileMismatch: "E0326",
+  /** The spec's architecture is not the one a checkpoint layout stores (`layout hf-gpt2` with `norm rmsnorm`). */
+  CheckpointArchitecture: "E0330",
 
   TooLarge: "E0401",
 
@@ -81,6 +83,15 @@ export const Codes = {
   ModelNotChosen: "E0604",
   NoModel: "E0605",
   InvalidLayoutFile: "E0606",
+  /** Checkpoints (`weights "FILE" layout hf-…`): see docs/weights.md. */
+  InvalidCheckpoint: "E0610",
+  CheckpointMissingTensor: "E0611",
+  CheckpointExtraTensor: "E0612",
+  CheckpointTensorShape: "E0613",
+  CheckpointTensorDtype: "E0614",
+  /** `tfc import config.json`: a Hugging Face config that is not JSON, or that tfc cannot express. */
+  InvalidConfig: "E0620",
+  UnsupportedConfig: "E0621",
 
   Internal: "E0901",
 } as const;

@@ -3,6 +3,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
 import type { ExecutionPlan, PlannedLayer } from "../../compiler/plan.js";
 import { OnnxEmitError } from "../../compiler/onnx/errors.js";
+import { SafetensorsError } from "../../compiler/weights/errors.js";
 import { OPSET_RANGE } from "../../compiler/check/target.js";
 import { writeFileAtomic } from "../atomic-write.js";
 import { ExitCode } from "../exit-codes.js";
@@ -19,6 +20,7 @@ interface CompileOptions {
   readonly opset?: number;
   readonly quiet?: boolean;
   readonly planOnly?: boolean;
+  readonly externalData?: boolean;
 }
 
 /** Layer tables longer than this show their first and last rows only; plan.json has them all. */
@@ -39,6 +41,7 @@ export function registerCompile(program: Command, context: CommandContext): void
     .option("--model <name>", "the model to compile, when FILE declares several")
     .addOption(new Option("--opset <n>", "ONNX opset to emit, overriding the spec's target").argParser(parseOpset))
     .option("--plan-only", "write the plan without emitting (or allocating) any weights")
+    .option("--external-data", "store the weights beside the model in <file.onnx>.data (ONNX external data); automatic past the 2 GiB protobuf limit")
     .option("-q, --quiet", "print nothing on success")
     .addHelpText(
       "after",
@@ -47,6 +50,7 @@ export function registerCompile(program: Command, context: CommandContext): void
         "tfc compile models.tfx --model gpt2_small -o build/gpt2.onnx",
         "tfc compile examples/tiny-gpt.tfx --opset 18 --plan build/plan.json --quiet",
         "tfc compile examples/llama-7b.tfx --plan-only",
+        "tfc compile examples/gpt2-xl.tfx -o build/gpt2-xl.onnx   # 6 GB of weights: writes build/gpt2-xl.onnx.data too",
       ]),
     )
     .action(async (file: string, options: CompileOptions) => context.exit(await compile(file, options, context)));
@@ -79,13 +83,20 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   const [{ compileSpec }, { writeOnnxFile }] = await Promise.all([import("../../compiler/pipeline.js"), import("../../compiler/onnx/index.js")]);
   const { graph, plan } = compileSpec(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan });
 
+  const written: string[] = [];
   if (!options.planOnly) {
     try {
       mkdirSync(dirname(onnxPath), { recursive: true });
-      await writeOnnxFile(graph, onnxPath, { opset: spec.target.opset, producerVersion: tfcVersion() });
+      const files = await writeOnnxFile(graph, onnxPath, { opset: spec.target.opset, producerVersion: tfcVersion(), ...(options.externalData ? { externalData: true } : {}) });
+      written.push(files.model, ...(files.externalData ? [files.externalData] : []));
     } catch (e) {
       if (e instanceof OnnxEmitError) {
         reportError(io, `cannot emit \`${spec.name}\` as ONNX: ${e.message}`, "`--plan-only` writes its plan without emitting weights");
+        return ExitCode.UserError;
+      }
+      if (e instanceof SafetensorsError) {
+        // The spec checked against the checkpoint's header; its data is read only now.
+        reportError(io, `cannot read the checkpoint: ${e.message}`, "was the checkpoint changed or moved after `tfc check`? check the spec again");
         return ExitCode.UserError;
       }
       if (isFileSystemError(e)) return cannotWrite(io, onnxPath, e);
@@ -99,7 +110,7 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
     throw e;
   }
   const elapsed = performance.now() - started;
-  const written = options.planOnly ? [planPath] : [onnxPath, planPath];
+  written.push(planPath);
   if (!options.quiet) io.out(summary(plan, written, elapsed).join("\n") + "\n");
   return ExitCode.Success;
 }

@@ -1,10 +1,12 @@
 import { Codes, error } from "../../grammar/diagnostics.js";
-import type { ModelKind, ModelSpec, OutputSpec, PositionSpec, WeightsSpec } from "../spec.js";
-import { quote } from "./format.js";
+import { hyphenatedName } from "../../grammar/format.js";
+import { HF_LAYOUTS, type HfLayout, type ModelKind, type ModelSpec, type OutputSpec, type PositionSpec, type WeightsSpec } from "../spec.js";
+import { listOf, quote } from "./format.js";
 import type { LimitName } from "./limits.js";
 import type { NumberRule } from "./numbers.js";
-import type { FieldGrammar, ReadField, Slot } from "./read.js";
+import { describe, type FieldGrammar, type ReadField, type Slot } from "./read.js";
 import type { Report } from "./report.js";
+import { didYouMean } from "./suggest.js";
 
 /**
  * The model fields: one table entry per field, holding how its values are written, what it means,
@@ -312,28 +314,20 @@ export const FIELDS: { readonly [K in FieldName]: FieldSchema<K> } = {
   },
   weights: {
     name: "weights",
-    syntax: "weights random [seed N]",
+    syntax: `weights random [seed N] | weights "FILE.safetensors" layout ${HF_LAYOUTS.join("|")}`,
     grammar: {
       kind: "variants",
       what: "weights source",
       variants: [
         { head: "random", parts: [{ kind: "option", key: "seed", keyword: "seed", takes: "number" }] },
-        {
-          head: "FILE",
-          string: true,
-          parts: [{ kind: "option", key: "layout", keyword: "layout", takes: "value" }],
-          planned: {
-            at: "field",
-            message: "loading weights from a file is not supported yet",
-            help: "only `weights random [seed N]` is supported today; checkpoint import is planned",
-          },
-        },
+        { head: "FILE", string: true, parts: [{ kind: "option", key: "layout", keyword: "layout", takes: "value" }], required: ["layout"] },
       ],
     },
     required: false,
     numeric: false,
     defaultText: "random seed 0",
     build: (read, env) => {
+      if (read.variant?.head === "FILE") return checkpointWeights(read, env);
       const seed = read.slots.has("seed")
         ? env.number(read, "seed", { what: "`seed`", integer: true, sign: "nonNegative", limit: "seed" })
         : 0;
@@ -342,6 +336,42 @@ export const FIELDS: { readonly [K in FieldName]: FieldSchema<K> } = {
     fallback: () => ({ kind: "random", seed: 0 }),
   },
 };
+
+/**
+ * `weights "FILE" layout hf-…` as written: the path stays as the spec wrote it and the prefix
+ * empty until the checker has read the file's header (compiler/check/checkpoint.ts).
+ */
+function checkpointWeights(read: ReadField, env: BuildEnv): WeightsSpec | undefined {
+  const file = read.slots.get("FILE");
+  const layout = read.slots.get("layout");
+  if (file?.kind !== "value" || file.value.kind !== "StringLiteral" || layout?.kind !== "value") return undefined;
+  const value = layout.value;
+  const name = value.kind === "Name" ? value.name : value.kind === "Binary" ? hyphenatedName(value) : undefined;
+  if (name !== undefined && (HF_LAYOUTS as readonly string[]).includes(name)) {
+    if (file.value.value.trim() === "") {
+      env.report(
+        error(Codes.BadValue, "the checkpoint path is empty", file.span, {
+          label: "empty path",
+          help: 'write the path of a .safetensors file, relative to this spec: `weights "model.safetensors" layout hf-gpt2`',
+        }),
+      );
+      return undefined;
+    }
+    return { kind: "checkpoint", file: file.value.value, layout: name as HfLayout, prefix: "" };
+  }
+  const written = name ?? describe(value);
+  const suggestion = name === undefined ? undefined : didYouMean(name, HF_LAYOUTS);
+  env.report(
+    error(Codes.UnknownKeyword, `unknown checkpoint layout ${name === undefined ? written : quote(name)}`, layout.span, {
+      label: "not a checkpoint layout",
+      help: suggestion
+        ? `did you mean ${quote(suggestion)}?`
+        : `the layouts are ${listOf(HF_LAYOUTS.map(quote), "and")} (Hugging Face BertModel, GPT2LMHeadModel and LlamaForCausalLM names)`,
+      fix: suggestion ? { span: layout.span, replacement: suggestion } : undefined,
+    }),
+  );
+  return undefined;
+}
 
 export const FIELD_NAMES = Object.keys(FIELDS) as FieldName[];
 export const REQUIRED_FIELDS = FIELD_NAMES.filter((name) => FIELDS[name].required);

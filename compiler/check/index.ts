@@ -2,6 +2,7 @@ import type { ModelDeclaration, SourceFile } from "../../grammar/ast.js";
 import { Codes, error, hasErrors, type Diagnostic } from "../../grammar/diagnostics.js";
 import type { ModelSpec } from "../spec.js";
 import { LayoutFiles, type LoadFile } from "./attention/files.js";
+import { CheckpointFiles, type LoadCheckpoint } from "./checkpoint.js";
 import { resolveLineages } from "./extends.js";
 import { NUMERIC_FIELDS } from "./fields.js";
 import { LetScope } from "./lets.js";
@@ -15,6 +16,7 @@ export { countParameters, type ParameterCount } from "./count.js";
 export { LIMITS } from "./limits.js";
 export type { LoadImport } from "./program.js";
 export type { LoadFile } from "./attention/files.js";
+export type { LoadCheckpoint } from "./checkpoint.js";
 
 export interface CheckOptions {
   /** The model to compile (`--model`); needed when the file declares more than one. */
@@ -23,6 +25,8 @@ export interface CheckOptions {
   readonly loadImport?: LoadImport;
   /** Reads a layout file (`layout "FILE.json"`); without it, such a pattern is an error. */
   readonly loadFile?: LoadFile;
+  /** Reads a checkpoint's header (`weights "FILE" layout …`); without it, such weights are an error. */
+  readonly loadCheckpoint?: LoadCheckpoint;
 }
 
 export interface CheckResult {
@@ -66,6 +70,7 @@ export function check(ast: SourceFile, options: CheckOptions = {}): CheckResult 
     // "while checking" label, when it does not depend on the child.
     const specs = new Map<ModelDeclaration, ModelSpec | undefined>();
     const layoutFiles = new LayoutFiles(options.loadFile);
+    const checkpoints = new CheckpointFiles(options.loadCheckpoint);
     const resolve = (model: ModelDeclaration): void => {
       if (specs.has(model)) return;
       specs.set(model, undefined); // a cyclic `extends` comes back here
@@ -79,6 +84,7 @@ export function check(ast: SourceFile, options: CheckOptions = {}): CheckResult 
           lets,
           concrete: !parents.has(model) || model === selected,
           layoutFiles,
+          checkpoints,
           report,
         }),
       );

@@ -127,6 +127,8 @@ export function readField(field: FieldSyntax, schema: FieldGrammar, context: Rea
   const rest = field.values.filter((_, index) => index !== headIndex);
   const shown = variant.string ? name : `${name} ${variant.head}`;
   const matcher = new Matcher(variant.parts, context, { name: shown, syntax: schema.syntax, span: field.span });
+  // A string head is itself the value (`weights "model.safetensors"`): kept under the variant's head.
+  if (variant.string) matcher.slots.set(variant.head, { kind: "value", value: headValue, span: headValue.span });
   matcher.run(rest, variant.required ?? []);
   return {
     name: field.name,

@@ -3,6 +3,7 @@ import { Codes, error, type Diagnostic } from "../../grammar/diagnostics.js";
 import type { Span } from "../../grammar/span.js";
 import type { ModelSpec, TargetSpec } from "../spec.js";
 import type { LayoutFiles } from "./attention/files.js";
+import type { CheckpointFiles } from "./checkpoint.js";
 import { resolveAttention, type ResolvedAttention } from "./attention/resolve.js";
 import { checkConsistency, type ModelView } from "./consistency.js";
 import { countParameters } from "./count.js";
@@ -37,6 +38,8 @@ export interface ResolveOptions {
   readonly concrete: boolean;
   /** Layout files named by `layout "FILE"` patterns, read once per run. */
   readonly layoutFiles: LayoutFiles;
+  /** Checkpoints named by `weights "FILE" layout …`, their headers read once per run. */
+  readonly checkpoints: CheckpointFiles;
   readonly report: Report;
 }
 
@@ -173,6 +176,11 @@ export function resolveModel(model: ModelDeclaration, options: ResolveOptions): 
       ),
     );
     return undefined;
+  }
+  if (spec.weights.kind === "checkpoint") {
+    const slots = fields.get("weights")!.read.slots;
+    const weights = options.checkpoints.bind(spec, { file: slots.get("FILE")!.span, layout: slots.get("layout")!.span }, report);
+    return weights && { ...spec, weights };
   }
   return spec;
 }

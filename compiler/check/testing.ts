@@ -3,6 +3,7 @@ import { posix } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Diagnostic } from "../../grammar/diagnostics.js";
 import { parse } from "../../grammar/index.js";
+import type { HeaderTensor } from "../weights/hf-match.js";
 import { check, type CheckResult } from "./index.js";
 
 /** Test helpers: source text in, diagnostics out. */
@@ -17,7 +18,12 @@ export interface Checked extends CheckResult {
 /** Parses and checks `text` as `main.tfx`; `files` are other files it may import or read (layout files), by path. */
 export function checkSource(
   text: string,
-  options: { readonly model?: string; readonly files?: Readonly<Record<string, string>> } = {},
+  options: {
+    readonly model?: string;
+    readonly files?: Readonly<Record<string, string>>;
+    /** Checkpoint headers by path (`weights "FILE" layout …`): tensor name → dtype and shape. */
+    readonly checkpoints?: Readonly<Record<string, Readonly<Record<string, HeaderTensor>>>>;
+  } = {},
 ): Checked {
   const parsed = parse(text, "main.tfx");
   const files = options.files ?? {};
@@ -36,6 +42,12 @@ export function checkSource(
       if (source === undefined) return { error: "file not found" };
       if (source.length > maxBytes) return { error: `${source.length} bytes, above the limit of ${maxBytes}`, tooLarge: true };
       return { text: source };
+    },
+    loadCheckpoint: (path, fromFile) => {
+      const resolved = posix.normalize(posix.join(posix.dirname(fromFile), path));
+      const header = options.checkpoints?.[resolved];
+      if (header === undefined) return { error: "no such file", notFound: true };
+      return { file: `/checkpoints/${resolved}`, tensors: new Map(Object.entries(header)) };
     },
   });
   return { ...result, parseDiagnostics: parsed.diagnostics, brief: result.diagnostics.map(brief) };

@@ -50,12 +50,11 @@ describe("not supported yet (E0501), at the exact span", () => {
     );
   });
 
-  test("weights from a file", () => {
+  test("weights from a file are read now: a missing file is reported at its string (compiler/check/checkpoint.test.ts)", () => {
     const source = model('weights "gpt2/model.safetensors" layout hf-gpt2');
     const checked = checkSource(source);
-    expect(checked.brief).toEqual(["E0501 3:3 loading weights from a file is not supported yet"]);
-    expect(textAt(source, checked.diagnostics[0])).toBe('weights "gpt2/model.safetensors" layout hf-gpt2');
-    expect(checked.diagnostics[0].help).toBe("only `weights random [seed N]` is supported today; checkpoint import is planned");
+    expect(checked.brief).toEqual(['E0601 3:11 cannot read the checkpoint `"gpt2/model.safetensors"`']);
+    expect(textAt(source, checked.diagnostics[0])).toBe('"gpt2/model.safetensors"');
   });
 
   test("target precision other than fp32, and other targets", () => {

@@ -1,3 +1,6 @@
+import type { TensorTransform } from "../weights/hf-layout.js";
+import { readCheckpointTensor } from "../weights/checkpoint-read.js";
+import { SafetensorsError } from "../weights/errors.js";
 import { fillNormal } from "./random.js";
 import { elementCount, type TensorType } from "./types.js";
 
@@ -12,6 +15,16 @@ export type Initializer =
   | { readonly kind: "fill"; readonly value: number }
   /** A table computed from a formula (sinusoidal positions, rotary cos/sin); `describe` is printed. */
   | { readonly kind: "computed"; readonly describe: string; readonly compute: () => Float32Array }
+  /**
+   * A tensor of a safetensors checkpoint, read only when materialized (never the whole file), then
+   * sliced and transposed by `transforms` (compiler/weights/transform.ts).
+   */
+  | {
+      readonly kind: "checkpoint";
+      readonly file: string;
+      readonly tensor: string;
+      readonly transforms: readonly TensorTransform[];
+    }
   /** Data already in memory (results of passes, small constants). */
   | { readonly kind: "data"; readonly data: Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array };
 
@@ -27,6 +40,10 @@ export function fill(value: number): Initializer {
 
 export function computed(describe: string, compute: () => Float32Array): Initializer {
   return { kind: "computed", describe, compute };
+}
+
+export function checkpoint(file: string, tensor: string, transforms: readonly TensorTransform[] = []): Initializer {
+  return { kind: "checkpoint", file, tensor, transforms };
 }
 
 export function literal(data: TensorData): Initializer {
@@ -49,6 +66,13 @@ export function materialize(init: Initializer, type: TensorType): TensorData {
       if (out.length !== count) throw new Error(`computed table has ${out.length} elements, expected ${count}`);
       return out;
     }
+    case "checkpoint": {
+      const out = readCheckpointTensor(init.file, init.tensor, init.transforms);
+      if (out.data.length !== count) {
+        throw new SafetensorsError(init.file, init.tensor, `gives ${out.data.length} elements, the parameter needs ${count} (was the file changed after checking?)`);
+      }
+      return out.data;
+    }
     case "data":
       if (init.data.length !== count) throw new Error(`data has ${init.data.length} elements, expected ${count}`);
       return init.data;
@@ -64,7 +88,13 @@ export function describeInitializer(init: Initializer): string {
       return `fill(${init.value})`;
     case "computed":
       return init.describe;
+    case "checkpoint":
+      return `checkpoint(${JSON.stringify(init.tensor)}${init.transforms.map(describeTransform).join("")})`;
     case "data":
       return `data(${init.data.length} elements)`;
   }
+}
+
+function describeTransform(transform: TensorTransform): string {
+  return transform.kind === "transpose" ? ".T" : `[..., ${transform.start}:${transform.end}]`;
 }

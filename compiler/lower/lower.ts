@@ -3,7 +3,8 @@ import type { LayerLayout } from "../attention/layout.js";
 import { GraphBuilder } from "../ir/builder.js";
 import { blockLayoutAttrs } from "../ir/ops/block-layout.js";
 import { IrError, type Graph, type Value } from "../ir/graph.js";
-import { computed, fill, normal } from "../ir/initializer.js";
+import { computed, fill, normal, type Initializer } from "../ir/initializer.js";
+import { checkpointSource } from "../weights/source.js";
 import { rotaryTable, sinusoidalTable } from "./tables.js";
 
 /** normal(0, 0.02): the initialization BERT and GPT-2 use for matrices and embeddings. */
@@ -21,11 +22,14 @@ export function lowerModel(spec: ModelSpec): Graph {
     context: spec.context,
     vocab: spec.vocab,
     tokenTypes: spec.tokenTypes,
-    seed: spec.weights.seed,
+    ...(spec.weights.kind === "random" ? { seed: spec.weights.seed } : { weights: spec.weights.layout }),
   });
-  const seed = spec.weights.seed;
-  const matrix = (name: string, rows: number, cols: number) => b.param(name, "float32", [rows, cols], normal(seed, name, INIT_STD));
-  const vector = (name: string, size: number, value: number) => b.param(name, "float32", [size], fill(value));
+  const seed = spec.weights.kind === "random" ? spec.weights.seed : 0;
+  // A checkpoint supplies every matrix and vector; random weights follow docs/model-conventions.md.
+  const fromCheckpoint = checkpointSource(spec);
+  const init = (name: string, random: Initializer) => fromCheckpoint?.(name) ?? random;
+  const matrix = (name: string, rows: number, cols: number) => b.param(name, "float32", [rows, cols], init(name, normal(seed, name, INIT_STD)));
+  const vector = (name: string, size: number, value: number) => b.param(name, "float32", [size], init(name, fill(value)));
   const linear = (x: Value, name: string, input: number, output: number, withBias: boolean) =>
     b.op("linear", [x, matrix(`${name}.weight`, input, output), withBias ? vector(`${name}.bias`, output, 0) : undefined], {
       transposed: false,

@@ -18,17 +18,42 @@ export type TensorSource =
   | { readonly kind: "constant"; readonly constant: ConstantTensor; readonly byteLength: number };
 
 export interface InitializerSlot {
-  /** GraphProto.initializer's key and length, the TensorProto's dims, data_type and name, raw_data's key and length. */
+  /**
+   * GraphProto.initializer's key and length, the TensorProto's dims, data_type and name, then either
+   * raw_data's key and length (the data follows in the model file) or, for external data, the whole
+   * rest of the TensorProto (external_data entries and data_location).
+   */
   readonly prefix: Uint8Array;
   readonly source: TensorSource;
+  /** Where the data goes in the external data file, after `padding` zero bytes; absent when embedded. */
+  readonly external?: { readonly offset: number; readonly padding: number };
 }
+
+/** How a model's weights are stored: in the protobuf, or in a data file beside it (ONNX external data). */
+export type DataPlacement =
+  | { readonly kind: "embedded" }
+  /** `location`: the data file's name relative to the model's directory; `when`: always, or only past the 2 GiB limit. */
+  | { readonly kind: "external"; readonly location: string; readonly when: "always" | "over-limit" };
+
+/** Tensors smaller than this stay in the model file (onnx's own convert_model_to_external_data threshold). */
+export const EXTERNAL_MIN_BYTES = 1024;
+/**
+ * Offsets in the data file: tensors of 1 MiB or more start on a 64 KiB boundary, so ONNX Runtime can
+ * map them straight from the file (page size 4 KiB, Windows' allocation granularity 64 KiB); smaller
+ * ones on 64 bytes.
+ */
+const LARGE_TENSOR_BYTES = 1 << 20;
+const LARGE_TENSOR_ALIGNMENT = 1 << 16;
+const SMALL_TENSOR_ALIGNMENT = 64;
 
 /**
  * A ModelProto's bytes as `head · (prefix · data)* · tail`, with every tensor's data left out:
  * protobufjs encodes the small parts (nodes, types, metadata) and the emitter writes each tensor's
  * `raw_data` straight after its prefix, so parameters are produced one at a time and never copied
  * into a second buffer. The concatenation is byte for byte what protobufjs would encode for the
- * whole message (fields in field-number order, as protobuf serializers write them).
+ * whole message (fields in field-number order, as protobuf serializers write them). With external
+ * data, a slot's data goes to the data file instead and its prefix is the whole TensorProto, so the
+ * model file holds no weights.
  */
 export interface ModelLayout {
   readonly totalBytes: number;
@@ -37,32 +62,28 @@ export interface ModelLayout {
   readonly initializers: readonly InitializerSlot[];
   /** GraphProto's inputs and outputs, then ModelProto's opset_import and metadata_props. */
   readonly tail: Uint8Array;
+  /** The external data file: its name (relative to the model) and size; absent when every tensor is embedded. */
+  readonly externalData?: { readonly location: string; readonly totalBytes: number };
 }
 
-export function layoutModel(graph: Graph, options: ResolvedOptions): ModelLayout {
-  checkParameters(graph);
+export function layoutModel(graph: Graph, options: ResolvedOptions, placement: DataPlacement = { kind: "embedded" }): ModelLayout {
+  checkParameters(graph, placement);
   const lowered = lowerGraph(graph, options.opset);
   const schema = onnxSchema();
-
   const sources: TensorSource[] = [
     ...graph.params.map((param): TensorSource => ({ kind: "param", param, byteLength: parameterBytes(param) })),
     ...lowered.constants.map((constant): TensorSource => ({ kind: "constant", constant, byteLength: constant.bytes.length })),
   ];
-  const initializers = sources.map((source): InitializerSlot => {
-    const [name, dtype, dims] =
-      source.kind === "param"
-        ? [source.param.name, source.param.value.type.dtype, source.param.value.type.shape as readonly number[]]
-        : [source.constant.name, source.constant.dtype, source.constant.dims];
-    const tensorHead = schema.TensorProto.encode({ dims: [...dims], data_type: TENSOR_DATA_TYPE[dtype], name }).finish();
-    const rawHead = fieldHeader(FIELD.tensorRawData, source.byteLength);
-    const tensorLength = tensorHead.length + rawHead.length + source.byteLength;
-    return { prefix: concat([fieldHeader(FIELD.graphInitializer, tensorLength), tensorHead, rawHead]), source };
-  });
+  let initializers = sources.map(embeddedSlot);
+  let externalData: ModelLayout["externalData"];
+  if (placement.kind === "external" && (placement.when === "always" || embeddedBytes(initializers) > MAX_MODEL_BYTES)) {
+    ({ initializers, externalData } = externalSlots(sources, placement.location));
+  }
 
   const graphHead = schema.GraphProto.encode({ node: lowered.nodes, name: lowered.name }).finish();
   const graphTail = schema.GraphProto.encode({ input: lowered.inputs, output: lowered.outputs }).finish();
   let graphLength = graphHead.length + graphTail.length;
-  for (const slot of initializers) graphLength += slot.prefix.length + slot.source.byteLength;
+  for (const slot of initializers) graphLength += slot.prefix.length + (slot.external ? 0 : slot.source.byteLength);
 
   const opsetImport: OperatorSetIdProto[] = [{ domain: "", version: options.opset }];
   for (const domain of [...lowered.customDomains.keys()].sort()) {
@@ -85,7 +106,59 @@ export function layoutModel(graph: Graph, options: ResolvedOptions): ModelLayout
     head: concat([modelHead, fieldHeader(FIELD.modelGraph, graphLength), graphHead]),
     initializers,
     tail: concat([graphTail, modelTail]),
+    ...(externalData ? { externalData } : {}),
   };
+}
+
+/** The TensorProto's dims, data_type and name: what both placements start with. */
+function tensorHeader(source: TensorSource): { dims: number[]; data_type: number; name: string } {
+  const [name, dtype, dims] =
+    source.kind === "param"
+      ? [source.param.name, source.param.value.type.dtype, source.param.value.type.shape as readonly number[]]
+      : [source.constant.name, source.constant.dtype, source.constant.dims];
+  return { dims: [...dims], data_type: TENSOR_DATA_TYPE[dtype], name };
+}
+
+function embeddedSlot(source: TensorSource): InitializerSlot {
+  const tensorHead = onnxSchema().TensorProto.encode(tensorHeader(source)).finish();
+  const rawHead = fieldHeader(FIELD.tensorRawData, source.byteLength);
+  const tensorLength = tensorHead.length + rawHead.length + source.byteLength;
+  return { prefix: concat([fieldHeader(FIELD.graphInitializer, tensorLength), tensorHead, rawHead]), source };
+}
+
+function embeddedBytes(slots: readonly InitializerSlot[]): number {
+  return slots.reduce((n, slot) => n + slot.prefix.length + slot.source.byteLength, 0);
+}
+
+/** DataLocation.EXTERNAL (onnx.proto). */
+const DATA_LOCATION_EXTERNAL = 1;
+
+/**
+ * Every tensor of EXTERNAL_MIN_BYTES or more goes to the data file, in graph order, each at an
+ * aligned offset after zero padding; the model keeps its name, dims and where its bytes are.
+ */
+function externalSlots(sources: readonly TensorSource[], location: string): { initializers: InitializerSlot[]; externalData: NonNullable<ModelLayout["externalData"]> } {
+  let at = 0;
+  const initializers = sources.map((source): InitializerSlot => {
+    if (source.byteLength < EXTERNAL_MIN_BYTES) return embeddedSlot(source);
+    const alignment = source.byteLength >= LARGE_TENSOR_BYTES ? LARGE_TENSOR_ALIGNMENT : SMALL_TENSOR_ALIGNMENT;
+    const offset = Math.ceil(at / alignment) * alignment;
+    const padding = offset - at;
+    at = offset + source.byteLength;
+    const tensor = onnxSchema()
+      .TensorProto.encode({
+        ...tensorHeader(source),
+        external_data: [
+          { key: "location", value: location },
+          { key: "offset", value: String(offset) },
+          { key: "length", value: String(source.byteLength) },
+        ],
+        data_location: DATA_LOCATION_EXTERNAL,
+      })
+      .finish();
+    return { prefix: concat([fieldHeader(FIELD.graphInitializer, tensor.length), tensor]), source, external: { offset, padding } };
+  });
+  return { initializers, externalData: { location, totalBytes: at } };
 }
 
 /** An initializer's raw_data: a parameter is materialized here, and only here. */
@@ -104,7 +177,7 @@ function parameterBytes(p: Parameter): number {
 }
 
 /** Refuses what cannot be written before anything is lowered or materialized. */
-function checkParameters(graph: Graph): void {
+function checkParameters(graph: Graph, placement: DataPlacement): void {
   let bytes = 0;
   for (const p of graph.params) {
     if (!isEmittable(p.value.type.dtype)) {
@@ -112,7 +185,7 @@ function checkParameters(graph: Graph): void {
     }
     bytes += parameterBytes(p);
   }
-  checkSize(graph, bytes);
+  if (placement.kind === "embedded") checkSize(graph, bytes);
 }
 
 function checkSize(graph: Graph, bytes: number): void {
@@ -120,7 +193,8 @@ function checkSize(graph: Graph, bytes: number): void {
   const gib = (bytes / 2 ** 30).toFixed(2);
   throw new OnnxEmitError(
     `model \`${graph.name}\` needs ${bytes} bytes (${gib} GiB), over the 2 GiB limit of a single ONNX protobuf ` +
-      `(2^31 − 1 bytes). Weights stored as ONNX external data are planned (issue 5); until then, emit a smaller model.`,
+      `(2^31 − 1 bytes). Store its weights as ONNX external data: \`writeOnnxFile\` does so past the limit ` +
+      `unless told \`externalData: false\` (\`emitOnnx\` builds one in-memory protobuf and cannot).`,
   );
 }
 

@@ -1,11 +1,12 @@
 import { availableParallelism } from "node:os";
-import { basename, dirname, join } from "node:path";
-import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { statfs, type FileHandle } from "node:fs/promises";
+import { writeFilesAtomically } from "../atomic-file.js";
 import type { Graph } from "../ir/graph.js";
 import type { Initializer } from "../ir/initializer.js";
 import { OnnxEmitError } from "./errors.js";
 import { FileWriter } from "./file-writer.js";
-import { layoutModel, tensorBytes, type InitializerSlot, type ModelLayout } from "./layout.js";
+import { layoutModel, tensorBytes, type DataPlacement, type InitializerSlot, type ModelLayout } from "./layout.js";
 import { NormalPool } from "./normal-pool.js";
 import { resolveOptions, type EmitOptions } from "./options.js";
 import { rawBytes } from "./tensor-bytes.js";
@@ -19,6 +20,11 @@ export interface WriteOptions extends EmitOptions {
   readonly threads?: number;
   /** Bytes of random weights drawn ahead of the writer (default 128 MiB): bounds memory, not output. */
   readonly lookaheadBytes?: number;
+  /**
+   * Store the weights as ONNX external data, in `<path>.data` beside the model: `true` always, `false`
+   * never (a model over the 2 GiB protobuf limit is then refused), unset only past that limit.
+   */
+  readonly externalData?: boolean;
 }
 
 const POOL_THRESHOLD_BYTES = 16 << 20;
@@ -32,30 +38,53 @@ const WRITE_AHEAD_BYTES = 64 << 20;
  * `path`, is fsynced, and is renamed onto `path`. On any failure the temporary file is removed and
  * `path` is left as it was. Parameters are materialized one at a time while writing, so memory
  * stays near the largest parameter (plus the bounded lookahead and write-ahead) however big the
- * model is. Models over the 2 GiB protobuf limit are refused before anything is materialized or
- * written.
+ * model is. Past the 2 GiB protobuf limit (or when asked) the weights go to `<path>.data` as ONNX
+ * external data; both files are written under temporary names and renamed, the data file first.
  */
-export async function writeOnnxFile(graph: Graph, path: string, options: WriteOptions = {}): Promise<void> {
-  const layout = layoutModel(graph, resolveOptions(options));
+export async function writeOnnxFile(graph: Graph, path: string, options: WriteOptions = {}): Promise<WrittenOnnx> {
+  const layout = layoutModel(graph, resolveOptions(options), placementFor(path, options.externalData));
   const lookahead = options.lookaheadBytes ?? DEFAULT_LOOKAHEAD_BYTES;
   if (!(lookahead >= 0)) throw new OnnxEmitError(`lookaheadBytes must be a byte count, got ${lookahead}`);
-  const temp = join(dirname(path), `${basename(path)}.tmp-${process.pid}`);
   const threads = poolThreads(layout, options.threads);
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(temp, "w");
+  await checkFreeSpace(path, layout.totalBytes + (layout.externalData?.totalBytes ?? 0));
+  const paths = layout.externalData ? [externalDataPath(path), path] : [path];
+  await writeFilesAtomically(paths, async (handles) => {
     const pool = threads > 1 ? NormalPool.shared(threads) : undefined;
-    await writeLayout(handle, layout, pool, lookahead);
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(temp, path);
-  } catch (error) {
-    await handle?.close().catch(() => undefined);
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw error;
+    const [model, data] = layout.externalData ? [handles[1], handles[0]] : [handles[0], undefined];
+    await writeLayout(layout, model, data, pool, lookahead);
+  });
+  return layout.externalData ? { model: path, externalData: paths[0] } : { model: path };
+}
+
+/** The files `writeOnnxFile` wrote: the model, and its external data file when it has one. */
+export interface WrittenOnnx {
+  readonly model: string;
+  readonly externalData?: string;
+}
+
+/** Where `writeOnnxFile(graph, path)` puts external data: `model.onnx` → `model.onnx.data`. */
+export function externalDataPath(path: string): string {
+  return `${path}.data`;
+}
+
+/** Refuses a write the disk cannot hold before anything is drawn (a 7B model is 27 GB). */
+async function checkFreeSpace(path: string, bytes: number): Promise<void> {
+  let free: number;
+  try {
+    const fs = await statfs(dirname(path));
+    free = fs.bavail * fs.bsize;
+  } catch {
+    return; // no statfs here, or no directory: the write itself reports that
   }
-  await syncDirectory(dirname(path));
+  if (bytes > free) {
+    const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+    throw new OnnxEmitError(`writing ${path} needs ${gib(bytes)} but only ${gib(free)} is free on its disk`);
+  }
+}
+
+function placementFor(path: string, externalData: boolean | undefined): DataPlacement {
+  if (externalData === false) return { kind: "embedded" };
+  return { kind: "external", location: basename(externalDataPath(path)), when: externalData ? "always" : "over-limit" };
 }
 
 function poolThreads(layout: ModelLayout, requested: number | undefined): number {
@@ -76,8 +105,12 @@ function randomInit(slot: InitializerSlot): NormalInit | undefined {
   return source.param.init.kind === "normal" ? source.param.init : undefined;
 }
 
-async function writeLayout(handle: FileHandle, layout: ModelLayout, pool: NormalPool | undefined, lookaheadBytes: number): Promise<void> {
-  const out = new FileWriter(handle, WRITE_AHEAD_BYTES);
+/** Zero bytes that pad external tensors to their aligned offsets (never changed, so shared by writes in flight). */
+const PADDING = new Uint8Array(1 << 16);
+
+async function writeLayout(layout: ModelLayout, modelFile: FileHandle, dataFile: FileHandle | undefined, pool: NormalPool | undefined, lookaheadBytes: number): Promise<void> {
+  const out = new FileWriter(modelFile, WRITE_AHEAD_BYTES);
+  const data = dataFile ? new FileWriter(dataFile, WRITE_AHEAD_BYTES) : undefined;
   const slots = layout.initializers;
   // Random parameters are requested from the pool in file order, a bounded distance ahead.
   const drawn = new Map<number, Promise<Float32Array>>();
@@ -112,26 +145,23 @@ async function writeLayout(handle: FileHandle, layout: ModelLayout, pool: Normal
         bytes = tensorBytes(slot.source);
       }
       if (bytes.length !== slot.source.byteLength) throw new OnnxEmitError(`internal: tensor ${i} has ${bytes.length} bytes, expected ${slot.source.byteLength}`);
-      await out.write(bytes);
+      if (slot.external) {
+        if (!data) throw new OnnxEmitError("internal: an external tensor without a data file");
+        if (slot.external.padding > 0) await data.write(PADDING.subarray(0, slot.external.padding));
+        await data.write(bytes);
+      } else {
+        await out.write(bytes);
+      }
     }
     await out.write(layout.tail);
     await out.finish();
+    await data?.finish();
   } catch (error) {
     await out.abandon();
+    await data?.abandon();
     throw error;
   }
   if (out.length !== layout.totalBytes) throw new OnnxEmitError(`internal: wrote ${out.length} of ${layout.totalBytes} bytes`);
-}
-
-/** Makes the rename itself durable. Some platforms cannot fsync a directory; that is not an error. */
-async function syncDirectory(directory: string): Promise<void> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(directory, "r");
-    await handle.sync();
-  } catch {
-    // EISDIR / EPERM / EINVAL on platforms without directory fsync
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
+  const expectedData = layout.externalData?.totalBytes ?? 0;
+  if ((data?.length ?? 0) !== expectedData) throw new OnnxEmitError(`internal: wrote ${data?.length} of ${expectedData} external data bytes`);
 }

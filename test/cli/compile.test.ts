@@ -20,11 +20,13 @@ describe("tfc compile", () => {
     expect(readdirSync(dir.path).filter((f) => f.endsWith(".onnx"))).toEqual([]);
   });
 
-  it("refuses to emit a model past the 2 GB protobuf limit, pointing at --plan-only", () => {
-    const result = tfc(["compile", example("llama-7b.tfx"), "-o", join(dir.path, "big.onnx")]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain("--plan-only");
-    expect(existsSync(join(dir.path, "big.onnx"))).toBe(false);
+  it("--external-data writes the weights beside the model and lists both files", () => {
+    const out = join(dir.path, "external", "tiny.onnx");
+    const result = tfc(["compile", example("tiny-gpt.tfx"), "-o", out, "--external-data"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(readdirSync(join(dir.path, "external")).sort()).toEqual(["tiny.onnx", "tiny.onnx.data", "tiny.plan.json"]);
+    expect(result.stdout).toMatch(/wrote\s+\S+tiny\.onnx \(.*\)\n\s+\S+tiny\.onnx\.data \(.*\)\n\s+\S+tiny\.plan\.json/);
   });
 
   it.each([

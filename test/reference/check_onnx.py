@@ -3,6 +3,9 @@
 
   check_onnx.py model.onnx [more.onnx ...]
 
+The checker is given the path, not a loaded model, so models with external data (past the 2 GiB
+protobuf limit) are checked too: it verifies each external tensor's file lies beside the model.
+
 Prints one JSON line per file, {"file": ..., "ok": true} or {"file": ..., "ok": false, "error": ...};
 exits 1 if any file fails.
 """
@@ -15,7 +18,7 @@ def check(path):
     import onnx
 
     try:
-        onnx.checker.check_model(onnx.load(path), full_check=True)
+        onnx.checker.check_model(path, full_check=True)
         return {"file": path, "ok": True}
     except Exception as e:  # a load failure (missing/corrupt file) is a failed check too
         return {"file": path, "ok": False, "error": f"{type(e).__name__}: {e}".strip()}

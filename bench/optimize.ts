@@ -44,6 +44,7 @@ export interface OptimizeRow {
 }
 
 export interface OptimizeReport {
+  readonly threads: number;
   readonly seqs: readonly number[];
   readonly runs: number;
   readonly deviationInputs: { readonly batch: number; readonly seq: number; readonly seed: number };
@@ -57,12 +58,15 @@ export interface OptimizeBenchOptions {
   readonly runs: number;
   readonly log: (line: string) => void;
   readonly configurations?: readonly OptimizeConfiguration[];
+  /** ORT intra-op threads (default 2, the machine's cores). */
+  readonly threads?: number;
 }
 
 const DEVIATION_INPUTS = { batch: 1, seq: 128, seed: 0 };
 
 export async function runOptimizeSection(options: OptimizeBenchOptions): Promise<OptimizeReport> {
   const configurations = options.configurations ?? OPTIMIZE_CONFIGURATIONS;
+  const threads = options.threads ?? 2;
   const rows: OptimizeRow[] = [];
   const notes: string[] = [];
   mkdirSync(options.dir, { recursive: true });
@@ -87,7 +91,7 @@ export async function runOptimizeSection(options: OptimizeBenchOptions): Promise
       deviations.set(b.configuration.name, { output: d.primary, figures: d.outputs[d.primary] });
     }
     const latency = new Map<string, OptimizeRow["latency"][number][]>(built.map((b) => [b.configuration.name, []]));
-    const sessions = await Promise.all(built.map((b) => openSession(b.path, cpuSessionOptions())));
+    const sessions = await Promise.all(built.map((b) => openSession(b.path, cpuSessionOptions({ intraOpNumThreads: threads }))));
     for (const seq of options.seqs) {
       const contenders: Contender[] = built.map((b, i) => ({
         name: b.configuration.name,
@@ -117,7 +121,7 @@ export async function runOptimizeSection(options: OptimizeBenchOptions): Promise
     }
   }
   notes.push("weights are seeded random (weights random), so norm rankings are arbitrary and deviations are larger than on trained weights, where pruning picks genuinely unimportant structure");
-  return { seqs: options.seqs, runs: options.runs, deviationInputs: DEVIATION_INPUTS, rows, notes };
+  return { threads, seqs: options.seqs, runs: options.runs, deviationInputs: DEVIATION_INPUTS, rows, notes };
 }
 
 /** The section as markdown: one row per configuration, rows from other passes slot in. */
@@ -125,7 +129,7 @@ export function renderOptimizeSection(report: OptimizeReport, heading = "## Opti
   const lines = [
     heading,
     "",
-    `ONNX Runtime CPU, batch 1, median of ${report.runs} interleaved rounds per sequence length; speed-up = fp32 latency ÷ this row's, paired per round (median [p10–p90]). ` +
+    `ONNX Runtime CPU (${report.threads} intra-op thread${report.threads === 1 ? "" : "s"}), batch 1, median of ${report.runs} interleaved rounds per sequence length; speed-up = fp32 latency ÷ this row's, paired per round (median [p10–p90]). ` +
       `Deviation from the fp32 model on seeded inputs (batch ${report.deviationInputs.batch}, seq ${report.deviationInputs.seq}, seed ${report.deviationInputs.seed}): max |Δ|, Σ|Δ|/Σ|ref|, cosine, and top-1 agreement for LM logits.`,
     "",
     `| model | configuration | file | params | ${report.seqs.map((s) => `latency ${s}`).join(" | ")} | ${report.seqs.map((s) => `speed-up ${s}`).join(" | ")} | deviation |`,

@@ -9,7 +9,8 @@
  *     [--only sparse] [--skip-sparse] [--sparse-seqs 1024,4096,16384] [--sparse-max-run-s 60] [--sparse-profile-encoder]
  *
  * `--only optimize` runs the optimize-passes section alone (bench/optimize.ts: bert-base and gpt2-small
- * per configuration, written to bench/results/optimize.{md,json}; `--optimize-runs N`, default 10);
+ * per configuration, written to bench/results/optimize.{md,json}; `--optimize-runs N`, default 10;
+ * `--optimize-threads N`, default 2);
  * `--skip-optimize` leaves it out of the full run.
  *
  * `--only sparse` runs the sparse-attention section alone (~8 min; latest.{md,json} are left as they
@@ -61,6 +62,7 @@ interface Args {
   readonly only?: "sparse" | "optimize";
   readonly skipOptimize: boolean;
   readonly optimizeRuns: number;
+  readonly optimizeThreads: number;
   readonly skipSparse: boolean;
   readonly sparseSeqs: readonly number[];
   readonly sparseMaxRunSeconds: number;
@@ -81,6 +83,7 @@ function parseArgs(argv: readonly string[]): Args {
     only: only as Args["only"],
     skipOptimize: argv.includes("--skip-optimize"),
     optimizeRuns: Number(value("--optimize-runs") ?? 10),
+    optimizeThreads: Number(value("--optimize-threads") ?? 2),
     skipSparse: argv.includes("--skip-sparse"),
     sparseSeqs,
     sparseMaxRunSeconds: Number(value("--sparse-max-run-s") ?? 60),
@@ -296,7 +299,7 @@ async function main(): Promise<void> {
 
 /** Runs the optimize-passes section and writes bench/results/optimize.{md,json}. */
 async function optimizeSection(args: Args): Promise<OptimizeReport> {
-  const report = await runOptimizeSection({ dir: join(MODELS, "optimize"), seqs: args.seqs, runs: args.quick ? 3 : args.optimizeRuns, log });
+  const report = await runOptimizeSection({ dir: join(MODELS, "optimize"), seqs: args.seqs, runs: args.quick ? 3 : args.optimizeRuns, threads: args.optimizeThreads, log });
   writeFileSync(join(RESULTS, "optimize.json"), JSON.stringify(report, null, 2) + "\n");
   writeFileSync(join(RESULTS, "optimize.md"), renderOptimizeSection(report));
   return report;

@@ -12,6 +12,7 @@ import { fileSize, gigaflops, mebibytes, seconds, shortCount, table, withSeparat
 import { loadSpec } from "../front-end.js";
 import { reportCannotWrite, reportError, type Io } from "../io.js";
 import { tfcVersion } from "../version.js";
+import { optimizationSummary, withDeviations } from "./optimize-report.js";
 
 interface CompileOptions {
   readonly output?: string;
@@ -21,6 +22,7 @@ interface CompileOptions {
   readonly quiet?: boolean;
   readonly planOnly?: boolean;
   readonly externalData?: boolean;
+  readonly deviation?: boolean;
 }
 
 /** Layer tables longer than this show their first and last rows only; plan.json has them all. */
@@ -42,6 +44,7 @@ export function registerCompile(program: Command, context: CommandContext): void
     .addOption(new Option("--opset <n>", "ONNX opset to emit, overriding the spec's target").argParser(parseOpset))
     .option("--plan-only", "write the plan without emitting (or allocating) any weights")
     .option("--external-data", "store the weights beside the model in <file.onnx>.data (ONNX external data); automatic past the 2 GiB protobuf limit")
+    .option("--no-deviation", "skip running the model before and after lossy `optimize` directives to measure their deviation")
     .option("-q, --quiet", "print nothing on success")
     .addHelpText(
       "after",
@@ -81,7 +84,10 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   // The plan names its model relative to itself, so the two files can be moved together.
   const onnxFromPlan = relative(dirname(resolve(planPath)), resolve(onnxPath)).split(sep).join("/");
   const [{ compileSpec }, { writeOnnxFile }] = await Promise.all([import("../../compiler/pipeline.js"), import("../../compiler/onnx/index.js")]);
-  const { graph, plan } = compileSpec(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan });
+  const compiled = compileSpec(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan });
+  const { graph } = compiled;
+  const measured = options.planOnly || options.deviation === false ? { plan: compiled.plan } : await withDeviations(compiled, spec.target.opset);
+  const { plan } = measured;
 
   const written: string[] = [];
   if (!options.planOnly) {
@@ -111,7 +117,7 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   }
   const elapsed = performance.now() - started;
   written.push(planPath);
-  if (!options.quiet) io.out(summary(plan, written, elapsed).join("\n") + "\n");
+  if (!options.quiet) io.out([...summary(plan, written, elapsed), ...optimizationSummary(plan, measured.skipped)].join("\n") + "\n");
   return ExitCode.Success;
 }
 

@@ -30,6 +30,9 @@ export class BlockSparseLowering {
   private kBlocks = "";
   /** Values, [B, KV, n, b, D]. */
   private vBlocks = "";
+  private qFlatName = "";
+  private kFlatName = "";
+  private vFlatName = "";
 
   constructor(
     private readonly b: OnnxBuilder,
@@ -71,18 +74,7 @@ export class BlockSparseLowering {
     const { b, s } = this;
     const { blockSize: bs, headDim: D } = s;
     const G = c.groupSize;
-    const stacks = c.kvHeads.length;
-    const qHeads = c.heads.length === s.heads ? this.q5 : b.node("Gather", [this.q5, b.int64s(c.heads)], 1, { axis: { int: 3 } })[0]; // [B, n, b, hc, D+1]
-    const qClass =
-      G === 1
-        ? this.transpose(qHeads, [0, 3, 1, 2, 4]) // [B, hc, n, b, D+1]
-        : this.reshape(this.transpose(this.reshape(qHeads, [0, 0, 0, stacks, G, D + 1]), [0, 3, 1, 4, 2, 5]), [0, 0, 0, G * bs, D + 1]);
-    const kvIdentity = c.kvHeads.length === s.kvHeads && c.kvHeads.every((h, i) => h === i);
-    const select = (x: string) => (kvIdentity || c.perHead ? x : b.node("Gather", [x, b.int64s(c.kvHeads)], 1, { axis: { int: 1 } })[0]);
-    const [kClass, vClass] = [select(this.kBlocks), select(this.vBlocks)];
-
-    const contexts = c.buckets.map((bucket) => this.bucket(c, bucket, qClass, kClass, vClass)); // [B, stacks, r, G·b, D]
-    let context = contexts.length === 1 ? contexts[0] : b.node("Concat", contexts, 1, { axis: { int: 2 } })[0];
+    let context = c.path === "window" ? this.windowClass(c) : this.gatherClass(c); // [B, stacks, n, G·b, D], rows in bucket order
     if (!rowsInOrder(c.buckets)) context = this.restoreRows(c, context);
     const merged =
       G === 1
@@ -91,45 +83,115 @@ export class BlockSparseLowering {
     return this.reshape(merged, [0, -1, c.heads.length * D]);
   }
 
-  /** One row bucket: the attention of its query blocks, [B, stacks, r, G·b, D]. */
-  private bucket(c: HeadClass, bucket: RowBucket, qClass: string, kClass: string, vClass: string): string {
-    const { b, s } = this;
-    const { blockSize: bs, headDim: D, blocks } = s;
-    const w = bucket.width;
-    const allRows = bucket.rows.length === blocks;
-    // Rows present at run time: the bucket's rows below n (a prefix, since rows ascend).
-    const count = allRows ? this.n : this.countBelow([bucket.rows]);
-    const queries = allRows ? qClass : b.node("Gather", [qClass, this.prefix(b.int64s(bucket.rows), count, 0)], 1, { axis: { int: 2 } })[0];
-
-    let kSlots: string, vSlots: string;
-    if (c.path === "window") {
-      kSlots = this.shifted(this.prefix(kClass, this.n, 2), c.offsets, 1, D + 1, c.kvHeads.length);
-      vSlots = this.shifted(vClass, c.offsets, 0, D, c.kvHeads.length);
-    } else {
-      const tables = c.perHead ? c.heads.length : 1;
-      const keyTable = this.table(bucket.keys.flat(2), c.perHead ? [tables, bucket.rows.length, w] : [bucket.rows.length, w]);
-      const keys = this.prefix(keyTable, count, c.perHead ? 1 : 0); // key block per slot, `blocks` for padding
-      // Padding and blocks past the run-time length read the sink (block n) for keys, any real block for values.
-      const [kIndex] = b.node("Where", [b.node("Less", [keys, this.n], 1)[0], keys, this.n], 1);
-      const [vIndex] = b.node("Min", [keys, b.node("Sub", [this.n, b.int64s([1])], 1)[0]], 1);
-      let gathered: (x: string, index: string, features: number, blocksPerHead: string) => string;
-      if (c.perHead) {
-        // Heads read different blocks: gather from [B, KV·m, b, f] at kvHead·m + block (m blocks per kv head).
-        const kvTable = this.table(c.kvHeads, [tables, 1, 1]);
-        gathered = (x, index, f, m) =>
-          b.node("Gather", [this.reshape(x, [0, -1, bs, f]), b.node("Add", [b.node("Mul", [kvTable, m], 1)[0], index], 1)[0]], 1, { axis: { int: 1 } })[0];
-      } else {
-        gathered = (x, index) => b.node("Gather", [x, index], 1, { axis: { int: 2 } })[0];
+  /**
+   * The gather path, chunk by chunk: each chunk (a few stacks × a bucket's row chunk) gathers its
+   * queries, keys and values straight from the head-major blocks by index (head · blocks + block),
+   * so no per-class copy is made and a chunk's tensors are still in cache when the next node reads them.
+   */
+  private gatherClass(c: HeadClass): string {
+    const { b } = this;
+    const stacks = c.kvHeads.length;
+    const stackContexts: string[] = [];
+    for (let s0 = 0; s0 < stacks; s0 += c.stacksPerChunk) {
+      const s1 = Math.min(stacks, s0 + c.stacksPerChunk);
+      const rowContexts: string[] = [];
+      for (const bucket of c.buckets) {
+        for (let r0 = 0; r0 < bucket.rows.length; r0 += bucket.rowsPerChunk) {
+          rowContexts.push(this.gatherChunk(c, s0, s1, bucket, r0, Math.min(bucket.rows.length, r0 + bucket.rowsPerChunk)));
+        }
       }
-      kSlots = this.reshape(gathered(kClass, kIndex, D + 1, b.node("Add", [this.n, b.int64s([1])], 1)[0]), [0, 0, 0, w * bs, D + 1]);
-      vSlots = this.reshape(gathered(vClass, vIndex, D, this.n), [0, 0, 0, w * bs, D]);
+      stackContexts.push(rowContexts.length === 1 ? rowContexts[0] : b.node("Concat", rowContexts, 1, { axis: { int: 2 } })[0]);
     }
+    return stackContexts.length === 1 ? stackContexts[0] : b.node("Concat", stackContexts, 1, { axis: { int: 1 } })[0];
+  }
+
+  /** Stacks s0..s1 of class c over rows r0..r1 of a bucket: [B, s1−s0, rows present, G·b, D]. */
+  private gatherChunk(c: HeadClass, s0: number, s1: number, bucket: RowBucket, r0: number, r1: number): string {
+    const { b, s } = this;
+    const { blockSize: bs, headDim: D } = s;
+    const G = c.groupSize;
+    const w = bucket.width;
+    const stacks = s1 - s0;
+    const heads = c.heads.slice(s0 * G, s1 * G); // stack-major: stack t's query heads are heads[t·G .. t·G + G)
+    const part: HeadClass = { ...c, heads, kvHeads: c.kvHeads.slice(s0, s1) };
+    const tables = c.perHead ? [s0, s1] : [0, 1];
+    const chunk: RowBucket = {
+      ...bucket,
+      rows: bucket.rows.slice(r0, r1),
+      keys: bucket.keys.slice(...tables).map((t) => t.slice(r0, r1)),
+      diagonal: bucket.diagonal.slice(...tables).map((t) => t.slice(r0, r1)),
+    };
+    const rows = chunk.rows.length;
+    const allRows = rows === s.blocks;
+    // Rows present at run time: the chunk's rows below n (a prefix, since rows ascend).
+    const count = allRows ? this.n : this.countBelow([chunk.rows]);
+
+    const [queryIndex] = b.node(
+      "Add",
+      [b.node("Mul", [this.table(heads, [stacks, 1, G]), this.n], 1)[0], this.reshape(this.prefix(b.int64s(chunk.rows), count, 0), [1, -1, 1])],
+      1,
+    ); // [stacks, r, G]: head · n + row
+    const queries = this.reshape(b.node("Gather", [this.qFlat(), queryIndex], 1, { axis: { int: 1 } })[0], [0, stacks, -1, G * bs, D + 1]);
+
+    const keyTable = this.table(chunk.keys.flat(2), c.perHead ? [stacks, rows, w] : [rows, w]);
+    const keys = this.prefix(keyTable, count, c.perHead ? 1 : 0); // key block per slot, `blocks` for padding
+    // Padding and blocks past the run-time length read the sink (block n) for keys, any real block for values.
+    const [kBlock] = b.node("Where", [b.node("Less", [keys, this.n], 1)[0], keys, this.n], 1);
+    const [vBlock] = b.node("Min", [keys, b.node("Sub", [this.n, b.int64s([1])], 1)[0]], 1);
+    const kvHeads = this.table(part.kvHeads, [stacks, 1, 1]);
+    const index = (block: string, perHead: string) => b.node("Add", [b.node("Mul", [kvHeads, perHead], 1)[0], block], 1)[0]; // [stacks, r, w]
+    const gather = (flat: string, idx: string, f: number) => this.reshape(b.node("Gather", [flat, idx], 1, { axis: { int: 1 } })[0], [0, stacks, -1, w * bs, f]);
+    const kSlots = gather(this.kFlat(), index(kBlock, b.node("Add", [this.n, b.int64s([1])], 1)[0]), D + 1);
+    const vSlots = gather(this.vFlat(), index(vBlock, this.n), D);
+    return this.attend(part, chunk, queries, kSlots, vSlots, count);
+  }
+
+  /** The shifted-slice path: the class's queries as [B, stacks, n, G·b, D+1], keys and values shifted into place. */
+  private windowClass(c: HeadClass): string {
+    const { b, s } = this;
+    const { blockSize: bs, headDim: D } = s;
+    const G = c.groupSize;
+    const stacks = c.kvHeads.length;
+    const qHeads = c.heads.length === s.heads ? this.q5 : b.node("Gather", [this.q5, b.int64s(c.heads)], 1, { axis: { int: 3 } })[0]; // [B, n, b, hc, D+1]
+    const queries =
+      G === 1
+        ? this.transpose(qHeads, [0, 3, 1, 2, 4]) // [B, hc, n, b, D+1]
+        : this.reshape(this.transpose(this.reshape(qHeads, [0, 0, 0, stacks, G, D + 1]), [0, 3, 1, 4, 2, 5]), [0, 0, 0, G * bs, D + 1]);
+    const kvIdentity = c.kvHeads.length === s.kvHeads && c.kvHeads.every((h, i) => h === i);
+    const select = (x: string) => (kvIdentity ? x : b.node("Gather", [x, b.int64s(c.kvHeads)], 1, { axis: { int: 1 } })[0]);
+    const [bucket] = c.buckets;
+    const kSlots = this.shifted(this.prefix(select(this.kBlocks), this.n, 2), c.offsets, 1, D + 1, stacks);
+    const vSlots = this.shifted(select(this.vBlocks), c.offsets, 0, D, stacks);
+    return this.attend(c, bucket, queries, kSlots, vSlots, this.n);
+  }
+
+  /** Scores, softmax and P·V of one chunk: [B, stacks, r, G·b, D]. */
+  private attend(c: HeadClass, bucket: RowBucket, queries: string, kSlots: string, vSlots: string, count: string): string {
+    const { b, s } = this;
     // [B, stacks, r, G·b, D+1] × [B, stacks, r, D+1, w·b]; ONNX Runtime fuses the transpose and the scale into one product.
     const [product] = b.node("MatMul", [queries, this.transpose(kSlots, [0, 1, 2, 4, 3])], 1);
-    let [scores] = b.node("Div", [product, b.float(Math.sqrt(D))], 1);
+    let [scores] = b.node("Div", [product, b.float(Math.sqrt(s.headDim))], 1);
     if (c.diagonalSlot >= 0 && bucket.diagonal.some((t) => t.some(Boolean))) scores = this.causalDiagonal(c, bucket, scores, count);
     const [probs] = b.node("Softmax", [scores], 1, { axis: { int: -1 } });
     return b.node("MatMul", [probs, vSlots], 1)[0];
+  }
+
+  /** Queries [B, H·n, b, D+1], head-major (made once, on first use). */
+  private qFlat(): string {
+    this.qFlatName ||= this.reshape(this.transpose(this.q5, [0, 3, 1, 2, 4]), [0, -1, this.s.blockSize, this.s.headDim + 1]);
+    return this.qFlatName;
+  }
+
+  /** Keys [B, KV·(n+1), b, D+1]: each kv head's blocks and its sink. */
+  private kFlat(): string {
+    this.kFlatName ||= this.reshape(this.kBlocks, [0, -1, this.s.blockSize, this.s.headDim + 1]);
+    return this.kFlatName;
+  }
+
+  /** Values [B, KV·n, b, D]. */
+  private vFlat(): string {
+    this.vFlatName ||= this.reshape(this.vBlocks, [0, -1, this.s.blockSize, this.s.headDim]);
+    return this.vFlatName;
   }
 
   /** Adds −∞ where a key token follows the query token in the diagonal slot. */

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blockLayoutAttrs, readBlockLayout, type BlockLayout } from "./block-layout.js";
-import { bucketRows, computedFraction, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
+import { bucketRows, computedFraction, DEFAULT_CHUNK_BYTES, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
 
 /** A random layout: each row a non-empty ascending subset (before or at the row when causal). */
 const layouts = fc
@@ -67,7 +67,7 @@ describe("the block-sparse schedule", () => {
     fc.assert(
       fc.property(layouts, fc.boolean(), ({ layout, kvHeads }, windowPath) => {
         const shared = readBlockLayout("attention", attrsOf(layout, kvHeads))!;
-        const s = scheduleBlockSparse(shared, { heads: layout.heads.length, kvHeads, headDim: 4 }, { windowPath, maxBuckets: 4 });
+        const s = scheduleBlockSparse(shared, { heads: layout.heads.length, kvHeads, headDim: 4 }, { windowPath, maxBuckets: 4, chunkBytes: DEFAULT_CHUNK_BYTES });
         expect([...s.headOrder].sort((a, b) => a - b)).toEqual(layout.heads.map((_, h) => h));
         for (const c of s.classes) {
           expect(c.kvHeads.length * c.groupSize).toBe(c.heads.length);

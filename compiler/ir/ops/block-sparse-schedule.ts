@@ -47,6 +47,11 @@ export interface HeadClass {
   readonly buckets: readonly RowBucket[];
   /** Slot holding the diagonal block in causal layouts (its in-block causal mask), or -1. */
   readonly diagonalSlot: number;
+  /**
+   * Stacks (kv heads with their query heads) computed together: the class is lowered chunk by chunk
+   * (stacks × a bucket's row chunk) so each chunk's gathered blocks and scores stay in cache.
+   */
+  readonly stacksPerChunk: number;
 }
 
 export interface RowBucket {
@@ -62,6 +67,8 @@ export interface RowBucket {
   readonly keys: readonly (readonly (readonly number[])[])[];
   /** diagonal[t][r]: the row's diagonal block sits in the class's `diagonalSlot`. */
   readonly diagonal: readonly (readonly boolean[])[];
+  /** Rows computed together in one chunk (all of them unless the bucket outgrows `chunkBytes`). */
+  readonly rowsPerChunk: number;
 }
 
 export interface ScheduleOptions {
@@ -69,9 +76,18 @@ export interface ScheduleOptions {
   readonly windowPath: boolean;
   /** At most this many row buckets per class. */
   readonly maxBuckets: number;
+  /**
+   * What one chunk of the gather path may hold (gathered keys and values, queries, scores and
+   * probabilities, in bytes at batch 1): ONNX Runtime runs a chunk's nodes back to back, so a chunk that
+   * fits in the caches is gathered, multiplied and normalized without going to memory in between.
+   */
+  readonly chunkBytes: number;
 }
 
-export const DEFAULT_SCHEDULE_OPTIONS: ScheduleOptions = { windowPath: false, maxBuckets: 4 };
+/** Measured at seq 4096 (docs/attention-lowering.md): chunks of 2–5 MB ran about 1.3× faster than whole classes. */
+export const DEFAULT_CHUNK_BYTES = 4 * 2 ** 20;
+
+export const DEFAULT_SCHEDULE_OPTIONS: ScheduleOptions = { windowPath: false, maxBuckets: 4, chunkBytes: DEFAULT_CHUNK_BYTES };
 
 /** A further row bucket must cut the padded work by this fraction to be worth its extra nodes. */
 const BUCKET_GAIN = 0.1;
@@ -104,6 +120,7 @@ export function scheduleBlockSparse(layout: SharedBlockLayout, shape: Shape, opt
     else classes.push(...separate);
   }
   classes.sort((a, b) => a.heads[0] - b.heads[0]);
+  const chunked = classes.map((c) => (c.path === "gather" ? chunkClass(c, layout.blockSize, shape.headDim, options.chunkBytes) : { ...c, stacksPerChunk: c.kvHeads.length }));
   return {
     blockSize: layout.blockSize,
     blocks,
@@ -111,9 +128,27 @@ export function scheduleBlockSparse(layout: SharedBlockLayout, shape: Shape, opt
     kvHeads: shape.kvHeads,
     headDim: shape.headDim,
     causal,
-    classes,
-    headOrder: classes.flatMap((c) => c.heads),
+    classes: chunked,
+    headOrder: chunked.flatMap((c) => c.heads),
   };
+}
+
+/**
+ * Splits a gather class into chunks of at most `budget` bytes: whole stacks while a stack's bucket
+ * fits, then rows within a stack.
+ */
+function chunkClass(c: HeadClass, blockSize: number, headDim: number, budget: number): HeadClass {
+  const G = c.groupSize;
+  const stacks = c.kvHeads.length;
+  // Per (stack, row): gathered keys (D+1 features) and values, the G query blocks, scores and probabilities.
+  const rowBytes = (w: number) => 4 * blockSize * (w * (2 * headDim + 1) + G * (headDim + 1) + 2 * G * w * blockSize);
+  const stackBytes = c.buckets.map((b) => b.rows.length * rowBytes(b.width));
+  const stacksPerChunk = Math.max(1, Math.min(stacks, ...stackBytes.map((bytes) => Math.floor(budget / bytes))));
+  const buckets = c.buckets.map((b, k) => {
+    const chunks = Math.max(1, Math.ceil((stacksPerChunk * stackBytes[k]) / budget));
+    return { ...b, rowsPerChunk: Math.ceil(b.rows.length / chunks) };
+  });
+  return { ...c, stacksPerChunk, buckets };
 }
 
 /**
@@ -151,8 +186,10 @@ function windowClass(heads: readonly number[], offsets: readonly number[], keys:
         width: offsets.length,
         keys: [rows.map((i) => offsets.map((o) => (i + o >= 0 && i + o < blocks ? i + o : blocks)))],
         diagonal: [rows.map((i) => diagonalSlot >= 0 && keys[i].includes(i))],
+        rowsPerChunk: blocks,
       },
     ],
+    stacksPerChunk: Infinity, // chunked by scheduleBlockSparse
   };
 }
 
@@ -180,6 +217,7 @@ function gatherClass(
       width,
       keys: tables.map((keys) => rows.map((i) => pad(ordered(keys[i], i), width, blocks))),
       diagonal: tables.map((keys) => rows.map((i) => causal && keys[i].includes(i))),
+      rowsPerChunk: rows.length,
     };
   });
   return {
@@ -190,6 +228,7 @@ function gatherClass(
     perHead,
     buckets,
     diagonalSlot: causal ? 0 : -1,
+    stacksPerChunk: Infinity, // chunked by scheduleBlockSparse
   };
 }
 

@@ -13,9 +13,12 @@ const TO_END = Number.MAX_SAFE_INTEGER;
  * feature, 0 for real keys and 1 for masked ones, so the product itself scores a masked key at about
  * −1e30 and a real key exactly as before (the extra term adds −0). Masked keys are all ones: the tokens
  * that pad the sequence to whole blocks, and a *sink* block after the last real block, which padding
- * slots and key blocks past the run-time length read. A masked key's probability is exactly 0, so
- * value slots may read any real block. Only the diagonal slot's in-block causal triangle is added to the
- * scores.
+ * slots and key blocks past the run-time length read. A masked key's probability is exactly 0; values
+ * have a sink block too (zeros), so one index gathers a slot's keys and values. Only the diagonal slot's
+ * in-block causal triangle is added to the scores.
+ *
+ * The gather path runs chunk by chunk (a few heads × a few rows, sized by the schedule's `chunkBytes`),
+ * gathering from head-major blocks, so each chunk's keys, values and scores stay in cache between nodes.
  *
  * Any run-time length S ≤ context runs: n = ⌈S / b⌉ blocks, q, k, v padded to n·b tokens, index tables
  * cut to the rows below n, and the result cut back to S tokens.
@@ -28,7 +31,7 @@ export class BlockSparseLowering {
   private q5 = "";
   /** Keys with the masking feature, the sink block last: [B, KV, n+1, b, D+1]. */
   private kBlocks = "";
-  /** Values, [B, KV, n, b, D]. */
+  /** Values, the sink block (zeros) last: [B, KV, n+1, b, D]. */
   private vBlocks = "";
   private qFlatName = "";
   private kFlatName = "";
@@ -55,7 +58,7 @@ export class BlockSparseLowering {
     const [withFeature] = b.node("Pad", [this.reshape(k, [0, 0, KV, D]), b.int64s([0, 0, 0, 0, 0, 0, 0, 1]), b.float(0)], 1);
     const [keysAndSink] = b.node("Add", [short, b.int64s([bs])], 1);
     this.kBlocks = this.transpose(this.reshape(pad(withFeature, keysAndSink, 0, 1), [0, -1, bs, KV, D + 1]), [0, 3, 1, 2, 4]);
-    this.vBlocks = this.transpose(this.reshape(pad(this.reshape(v, [0, 0, KV, D]), short, 0, 0), [0, -1, bs, KV, D]), [0, 3, 1, 2, 4]);
+    this.vBlocks = this.transpose(this.reshape(pad(this.reshape(v, [0, 0, KV, D]), keysAndSink, 0, 0), [0, -1, bs, KV, D]), [0, 3, 1, 2, 4]);
 
     const parts = s.classes.map((c) => this.headClass(c)); // each [B, n·b, heads·D]
     const identity = s.headOrder.every((h, i) => h === i);
@@ -87,63 +90,79 @@ export class BlockSparseLowering {
    * The gather path, chunk by chunk: each chunk (a few stacks × a bucket's row chunk) gathers its
    * queries, keys and values straight from the head-major blocks by index (head · blocks + block),
    * so no per-class copy is made and a chunk's tensors are still in cache when the next node reads them.
+   * Index tables are made once per bucket, cut to the rows present at run time, and sliced per chunk
+   * (Slice clamps, so a chunk past the run-time rows is empty).
    */
   private gatherClass(c: HeadClass): string {
     const { b } = this;
     const stacks = c.kvHeads.length;
+    const indexes = c.buckets.map((bucket) => this.bucketIndex(c, bucket));
     const stackContexts: string[] = [];
     for (let s0 = 0; s0 < stacks; s0 += c.stacksPerChunk) {
       const s1 = Math.min(stacks, s0 + c.stacksPerChunk);
       const rowContexts: string[] = [];
-      for (const bucket of c.buckets) {
+      c.buckets.forEach((bucket, k) => {
         for (let r0 = 0; r0 < bucket.rows.length; r0 += bucket.rowsPerChunk) {
-          rowContexts.push(this.gatherChunk(c, s0, s1, bucket, r0, Math.min(bucket.rows.length, r0 + bucket.rowsPerChunk)));
+          rowContexts.push(this.gatherChunk(c, bucket, indexes[k], [s0, s1], [r0, Math.min(bucket.rows.length, r0 + bucket.rowsPerChunk)]));
         }
-      }
+      });
       stackContexts.push(rowContexts.length === 1 ? rowContexts[0] : b.node("Concat", rowContexts, 1, { axis: { int: 2 } })[0]);
     }
     return stackContexts.length === 1 ? stackContexts[0] : b.node("Concat", stackContexts, 1, { axis: { int: 1 } })[0];
   }
 
-  /** Stacks s0..s1 of class c over rows r0..r1 of a bucket: [B, s1−s0, rows present, G·b, D]. */
-  private gatherChunk(c: HeadClass, s0: number, s1: number, bucket: RowBucket, r0: number, r1: number): string {
+  /** A bucket's gather indices for all its stacks, over the rows present at run time. */
+  private bucketIndex(c: HeadClass, bucket: RowBucket): BucketIndex {
+    const { b, s } = this;
+    const G = c.groupSize;
+    const stacks = c.kvHeads.length;
+    const rows = bucket.rows.length;
+    // Rows present at run time: the bucket's rows below n (a prefix, since rows ascend).
+    const count = rows === s.blocks ? this.n : this.countBelow([bucket.rows]);
+    const presentRows = this.prefix(b.int64s(bucket.rows), count, 0);
+    // Queries: head · n + row, [stacks, r, G] (stack-major heads: stack t's query heads are heads[t·G .. t·G + G)).
+    const [query] =
+      G === 1
+        ? b.node("Add", [b.node("Mul", [this.table(c.heads, [stacks, 1]), this.n], 1)[0], this.reshape(presentRows, [1, -1])], 1)
+        : b.node("Add", [b.node("Mul", [this.table(c.heads, [stacks, 1, G]), this.n], 1)[0], this.reshape(presentRows, [1, -1, 1])], 1);
+    const keys = this.prefix(this.table(bucket.keys.flat(2), c.perHead ? [stacks, rows, bucket.width] : [rows, bucket.width]), count, c.perHead ? 1 : 0);
+    // Padding and blocks past the run-time length read the sink (block n): masked keys, zero values.
+    const [block] = b.node("Where", [b.node("Less", [keys, this.n], 1)[0], keys, this.n], 1);
+    const [perHead] = b.node("Add", [this.n, b.int64s([1])], 1);
+    const [keyValue] = b.node("Add", [b.node("Mul", [this.table(c.kvHeads, [stacks, 1, 1]), perHead], 1)[0], block], 1); // [stacks, r, w]
+    const diagonal =
+      c.diagonalSlot >= 0 && bucket.diagonal.some((t) => t.some(Boolean)) && !bucket.diagonal.every((t) => t.every(Boolean))
+        ? this.prefix(this.table(bucket.diagonal.flat().map(Number), c.perHead ? [stacks, rows] : [rows]), count, c.perHead ? 1 : 0)
+        : undefined;
+    return { query, keyValue, diagonal };
+  }
+
+  /** Stacks [s0, s1) of class c over rows [r0, r1) of a bucket: [B, s1−s0, rows present, G·b, D]. */
+  private gatherChunk(c: HeadClass, bucket: RowBucket, index: BucketIndex, [s0, s1]: number[], [r0, r1]: number[]): string {
     const { b, s } = this;
     const { blockSize: bs, headDim: D } = s;
     const G = c.groupSize;
     const w = bucket.width;
     const stacks = s1 - s0;
-    const heads = c.heads.slice(s0 * G, s1 * G); // stack-major: stack t's query heads are heads[t·G .. t·G + G)
-    const part: HeadClass = { ...c, heads, kvHeads: c.kvHeads.slice(s0, s1) };
+    const whole = stacks === c.kvHeads.length && r1 - r0 === bucket.rows.length;
+    const cut = (x: string) => (whole ? x : b.node("Slice", [x, b.int64s([s0, r0]), b.int64s([s1, r1]), b.int64s([0, 1])], 1)[0]);
+    const cutRows = (x: string) => (whole ? x : b.node("Slice", [x, b.int64s([r0]), b.int64s([r1]), b.int64s([c.perHead ? 1 : 0])], 1)[0]);
+    const perHeadCut = (x: string) => (c.perHead ? cut(x) : cutRows(x));
     const tables = c.perHead ? [s0, s1] : [0, 1];
+    const part: HeadClass = { ...c, heads: c.heads.slice(s0 * G, s1 * G), kvHeads: c.kvHeads.slice(s0, s1) };
     const chunk: RowBucket = {
       ...bucket,
       rows: bucket.rows.slice(r0, r1),
       keys: bucket.keys.slice(...tables).map((t) => t.slice(r0, r1)),
       diagonal: bucket.diagonal.slice(...tables).map((t) => t.slice(r0, r1)),
     };
-    const rows = chunk.rows.length;
-    const allRows = rows === s.blocks;
-    // Rows present at run time: the chunk's rows below n (a prefix, since rows ascend).
-    const count = allRows ? this.n : this.countBelow([chunk.rows]);
-
-    const [queryIndex] = b.node(
-      "Add",
-      [b.node("Mul", [this.table(heads, [stacks, 1, G]), this.n], 1)[0], this.reshape(this.prefix(b.int64s(chunk.rows), count, 0), [1, -1, 1])],
-      1,
-    ); // [stacks, r, G]: head · n + row
-    const queries = this.reshape(b.node("Gather", [this.qFlat(), queryIndex], 1, { axis: { int: 1 } })[0], [0, stacks, -1, G * bs, D + 1]);
-
-    const keyTable = this.table(chunk.keys.flat(2), c.perHead ? [stacks, rows, w] : [rows, w]);
-    const keys = this.prefix(keyTable, count, c.perHead ? 1 : 0); // key block per slot, `blocks` for padding
-    // Padding and blocks past the run-time length read the sink (block n) for keys, any real block for values.
-    const [kBlock] = b.node("Where", [b.node("Less", [keys, this.n], 1)[0], keys, this.n], 1);
-    const [vBlock] = b.node("Min", [keys, b.node("Sub", [this.n, b.int64s([1])], 1)[0]], 1);
-    const kvHeads = this.table(part.kvHeads, [stacks, 1, 1]);
-    const index = (block: string, perHead: string) => b.node("Add", [b.node("Mul", [kvHeads, perHead], 1)[0], block], 1)[0]; // [stacks, r, w]
+    const [q] = b.node("Gather", [this.qFlat(), cut(index.query)], 1, { axis: { int: 1 } }); // [B, stacks, r, (G,) b, D+1]
+    const queries = G === 1 ? q : this.reshape(q, [0, stacks, -1, G * bs, D + 1]);
     const gather = (flat: string, idx: string, f: number) => this.reshape(b.node("Gather", [flat, idx], 1, { axis: { int: 1 } })[0], [0, stacks, -1, w * bs, f]);
-    const kSlots = gather(this.kFlat(), index(kBlock, b.node("Add", [this.n, b.int64s([1])], 1)[0]), D + 1);
-    const vSlots = gather(this.vFlat(), index(vBlock, this.n), D);
-    return this.attend(part, chunk, queries, kSlots, vSlots, count);
+    const keyValue = cut(index.keyValue);
+    const kSlots = gather(this.kFlat(), keyValue, D + 1);
+    const vSlots = gather(this.vFlat(), keyValue, D);
+    return this.attend(part, chunk, queries, kSlots, vSlots, () => perHeadCut(index.diagonal!));
   }
 
   /** The shifted-slice path: the class's queries as [B, stacks, n, G·b, D+1], keys and values shifted into place. */
@@ -161,17 +180,18 @@ export class BlockSparseLowering {
     const select = (x: string) => (kvIdentity ? x : b.node("Gather", [x, b.int64s(c.kvHeads)], 1, { axis: { int: 1 } })[0]);
     const [bucket] = c.buckets;
     const kSlots = this.shifted(this.prefix(select(this.kBlocks), this.n, 2), c.offsets, 1, D + 1, stacks);
-    const vSlots = this.shifted(select(this.vBlocks), c.offsets, 0, D, stacks);
-    return this.attend(c, bucket, queries, kSlots, vSlots, this.n);
+    const vSlots = this.shifted(this.prefix(select(this.vBlocks), this.n, 2), c.offsets, 0, D, stacks);
+    const flags = () => this.prefix(this.table(bucket.diagonal.flat().map(Number), [bucket.rows.length]), this.n, 0);
+    return this.attend(c, bucket, queries, kSlots, vSlots, flags);
   }
 
   /** Scores, softmax and P·V of one chunk: [B, stacks, r, G·b, D]. */
-  private attend(c: HeadClass, bucket: RowBucket, queries: string, kSlots: string, vSlots: string, count: string): string {
+  private attend(c: HeadClass, bucket: RowBucket, queries: string, kSlots: string, vSlots: string, diagonalFlags: () => string): string {
     const { b, s } = this;
     // [B, stacks, r, G·b, D+1] × [B, stacks, r, D+1, w·b]; ONNX Runtime fuses the transpose and the scale into one product.
     const [product] = b.node("MatMul", [queries, this.transpose(kSlots, [0, 1, 2, 4, 3])], 1);
     let [scores] = b.node("Div", [product, b.float(Math.sqrt(s.headDim))], 1);
-    if (c.diagonalSlot >= 0 && bucket.diagonal.some((t) => t.some(Boolean))) scores = this.causalDiagonal(c, bucket, scores, count);
+    if (c.diagonalSlot >= 0 && bucket.diagonal.some((t) => t.some(Boolean))) scores = this.causalDiagonal(c, bucket, scores, diagonalFlags);
     const [probs] = b.node("Softmax", [scores], 1, { axis: { int: -1 } });
     return b.node("MatMul", [probs, vSlots], 1)[0];
   }
@@ -188,14 +208,14 @@ export class BlockSparseLowering {
     return this.kFlatName;
   }
 
-  /** Values [B, KV·n, b, D]. */
+  /** Values [B, KV·(n+1), b, D], laid out like the keys so both are gathered by one index. */
   private vFlat(): string {
     this.vFlatName ||= this.reshape(this.vBlocks, [0, -1, this.s.blockSize, this.s.headDim]);
     return this.vFlatName;
   }
 
   /** Adds −∞ where a key token follows the query token in the diagonal slot. */
-  private causalDiagonal(c: HeadClass, bucket: RowBucket, scores: string, count: string): string {
+  private causalDiagonal(c: HeadClass, bucket: RowBucket, scores: string, diagonalFlags: () => string): string {
     const { b, s } = this;
     const bs = s.blockSize;
     const w = bucket.width;
@@ -209,9 +229,7 @@ export class BlockSparseLowering {
     // Rows without their diagonal block (a causal layout may skip it) take the zero table.
     const tables = new Float32Array(2 * triangle.length);
     tables.set(triangle, triangle.length);
-    const flagShape = c.perHead ? [c.heads.length, bucket.rows.length] : [bucket.rows.length];
-    const flags = this.prefix(this.table(bucket.diagonal.flat().map(Number), flagShape), count, c.perHead ? 1 : 0);
-    const [perRow] = b.node("Gather", [b.floats(tables, [2, bs, w * bs]), flags], 1, { axis: { int: 0 } }); // [(hc,) r, b, w·b]
+    const [perRow] = b.node("Gather", [b.floats(tables, [2, bs, w * bs]), diagonalFlags()], 1, { axis: { int: 0 } }); // [(hc,) r, b, w·b]
     if (G === 1) return b.node("Add", [scores, perRow], 1)[0];
     const [sum] = b.node("Add", [this.reshape(scores, [0, 0, 0, G, bs, w * bs]), b.node("Unsqueeze", [perRow, b.int64s([1])], 1)[0]], 1);
     return this.reshape(sum, [0, 0, 0, G * bs, w * bs]);
@@ -282,6 +300,16 @@ export class BlockSparseLowering {
   private transpose(x: string, perm: readonly number[]): string {
     return this.b.node("Transpose", [x], 1, { perm: { ints: perm } })[0];
   }
+}
+
+/** A bucket's gather indices, cut to the rows present at run time. */
+interface BucketIndex {
+  /** Query blocks, [stacks, r] (or [stacks, r, G] when G query heads share a kv head). */
+  readonly query: string;
+  /** Key and value blocks, [stacks, r, w] (values are laid out like keys). */
+  readonly keyValue: string;
+  /** Whether each row's diagonal block is listed ([(stacks,) r]), where only some rows have it. */
+  readonly diagonal: string | undefined;
 }
 
 /** True when the buckets are consecutive runs of rows, so concatenating them keeps row order at every length. */

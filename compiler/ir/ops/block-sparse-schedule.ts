@@ -82,12 +82,16 @@ export interface ScheduleOptions {
    * fits in the caches is gathered, multiplied and normalized without going to memory in between.
    */
   readonly chunkBytes: number;
+  /** At most this many chunks per class (see chunkClass). */
+  readonly maxChunks: number;
 }
 
 /** Measured at seq 4096 (docs/attention-lowering.md): chunks of 2 MB ran about 1.3× faster than whole classes (1, 4, 8, 16 MB close behind). */
 export const DEFAULT_CHUNK_BYTES = 2 * 2 ** 20;
 
-export const DEFAULT_SCHEDULE_OPTIONS: ScheduleOptions = { windowPath: false, maxBuckets: 4, chunkBytes: DEFAULT_CHUNK_BYTES };
+export const DEFAULT_MAX_CHUNKS = 48;
+
+export const DEFAULT_SCHEDULE_OPTIONS: ScheduleOptions = { windowPath: false, maxBuckets: 4, chunkBytes: DEFAULT_CHUNK_BYTES, maxChunks: DEFAULT_MAX_CHUNKS };
 
 /** A further row bucket must cut the padded work by this fraction to be worth its extra nodes. */
 const BUCKET_GAIN = 0.1;
@@ -120,7 +124,7 @@ export function scheduleBlockSparse(layout: SharedBlockLayout, shape: Shape, opt
     else classes.push(...separate);
   }
   classes.sort((a, b) => a.heads[0] - b.heads[0]);
-  const chunked = classes.map((c) => (c.path === "gather" ? chunkClass(c, layout.blockSize, shape.headDim, options.chunkBytes) : { ...c, stacksPerChunk: c.kvHeads.length }));
+  const chunked = classes.map((c) => (c.path === "gather" ? chunkClass(c, layout.blockSize, shape.headDim, options.chunkBytes, options.maxChunks) : { ...c, stacksPerChunk: c.kvHeads.length }));
   return {
     blockSize: layout.blockSize,
     blocks,
@@ -135,20 +139,24 @@ export function scheduleBlockSparse(layout: SharedBlockLayout, shape: Shape, opt
 
 /**
  * Splits a gather class into chunks of at most `budget` bytes: whole stacks while a stack's bucket
- * fits, then rows within a stack.
+ * fits, then rows within a stack. A class never takes more than `maxChunks` chunks (the budget grows
+ * until it does): every chunk is a dozen ONNX nodes, and ONNX Runtime's session set-up grows with them.
  */
-function chunkClass(c: HeadClass, blockSize: number, headDim: number, budget: number): HeadClass {
+function chunkClass(c: HeadClass, blockSize: number, headDim: number, budget: number, maxChunks: number): HeadClass {
   const G = c.groupSize;
   const stacks = c.kvHeads.length;
   // Per (stack, row): gathered keys (D+1 features) and values, the G query blocks, scores and probabilities.
   const rowBytes = (w: number) => 4 * blockSize * (w * (2 * headDim + 1) + G * (headDim + 1) + 2 * G * w * blockSize);
   const stackBytes = c.buckets.map((b) => b.rows.length * rowBytes(b.width));
-  const stacksPerChunk = Math.max(1, Math.min(stacks, ...stackBytes.map((bytes) => Math.floor(budget / bytes))));
-  const buckets = c.buckets.map((b, k) => {
-    const chunks = Math.max(1, Math.ceil((stacksPerChunk * stackBytes[k]) / budget));
-    return { ...b, rowsPerChunk: Math.ceil(b.rows.length / chunks) };
-  });
-  return { ...c, stacksPerChunk, buckets };
+  for (let limit = budget; ; limit *= 1.25) {
+    const stacksPerChunk = Math.max(1, Math.min(stacks, ...stackBytes.map((bytes) => Math.floor(limit / bytes))));
+    const buckets = c.buckets.map((b, k) => {
+      const chunks = Math.max(1, Math.ceil((stacksPerChunk * stackBytes[k]) / limit));
+      return { ...b, rowsPerChunk: Math.ceil(b.rows.length / chunks) };
+    });
+    const count = Math.ceil(stacks / stacksPerChunk) * buckets.reduce((sum, b) => sum + Math.ceil(b.rows.length / b.rowsPerChunk), 0);
+    if (count <= maxChunks || stacksPerChunk === stacks) return { ...c, stacksPerChunk, buckets };
+  }
 }
 
 /**

@@ -97,7 +97,7 @@ export class BlockSparseLowering {
     const { b } = this;
     const stacks = c.kvHeads.length;
     const indexes = c.buckets.map((bucket) => this.bucketIndex(c, bucket));
-    const stackContexts: string[] = [];
+    const stackContexts: string[][] = []; // per stack chunk, its row chunks in bucket order
     for (let s0 = 0; s0 < stacks; s0 += c.stacksPerChunk) {
       const s1 = Math.min(stacks, s0 + c.stacksPerChunk);
       const rowContexts: string[] = [];
@@ -106,9 +106,16 @@ export class BlockSparseLowering {
           rowContexts.push(this.gatherChunk(c, bucket, indexes[k], [s0, s1], [r0, Math.min(bucket.rows.length, r0 + bucket.rowsPerChunk)]));
         }
       });
-      stackContexts.push(rowContexts.length === 1 ? rowContexts[0] : b.node("Concat", rowContexts, 1, { axis: { int: 2 } })[0]);
+      stackContexts.push(rowContexts);
     }
-    return stackContexts.length === 1 ? stackContexts[0] : b.node("Concat", stackContexts, 1, { axis: { int: 1 } })[0];
+    const concat = (parts: readonly string[], axis: number) => (parts.length === 1 ? parts[0] : b.node("Concat", parts, 1, { axis: { int: axis } })[0]);
+    // One stack per chunk: every stack holds the same rows, so one Concat of all chunks along the rows, stack
+    // after stack, is the stacks' contexts end to end; a reshape splits them (one copy instead of two).
+    if (c.stacksPerChunk === 1 && stacks > 1) return this.reshape(concat(stackContexts.flat(), 2), [0, stacks, -1, c.groupSize * this.s.blockSize, this.s.headDim]);
+    return concat(
+      stackContexts.map((parts) => concat(parts, 2)),
+      1,
+    );
   }
 
   /** A bucket's gather indices for all its stacks, over the rows present at run time. */

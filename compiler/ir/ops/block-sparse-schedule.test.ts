@@ -137,6 +137,8 @@ describe("the block-sparse schedule", () => {
     expect(chunks(1000)).toEqual({ stacks: 1, rows: [1, 5], count: 12 * (1 + 13) });
     expect(chunks(48)).toEqual({ stacks: 1, rows: [1, 21], count: 48 });
     expect(chunks(24).count).toBeLessThanOrEqual(24);
+    // Chunks that would have to exceed 8× the budget stay in cache no better than the whole class: not chunked.
+    expect(chunks(12)).toEqual({ stacks: 12, rows: [1, 63], count: 2 });
     expect(chunks(1, 2 ** 40)).toEqual({ stacks: 12, rows: [1, 63], count: 2 });
   });
 });

@@ -91,6 +91,9 @@ export const DEFAULT_CHUNK_BYTES = 2 * 2 ** 20;
 
 export const DEFAULT_MAX_CHUNKS = 48;
 
+/** A class whose chunks would have to grow past this multiple of the budget to fit `maxChunks` is not chunked. */
+const MAX_CHUNK_GROWTH = 8;
+
 export const DEFAULT_SCHEDULE_OPTIONS: ScheduleOptions = { windowPath: false, maxBuckets: 4, chunkBytes: DEFAULT_CHUNK_BYTES, maxChunks: DEFAULT_MAX_CHUNKS };
 
 /** A further row bucket must cut the padded work by this fraction to be worth its extra nodes. */
@@ -141,6 +144,8 @@ export function scheduleBlockSparse(layout: SharedBlockLayout, shape: Shape, opt
  * Splits a gather class into chunks of at most `budget` bytes: whole stacks while a stack's bucket
  * fits, then rows within a stack. A class never takes more than `maxChunks` chunks (the budget grows
  * until it does): every chunk is a dozen ONNX nodes, and ONNX Runtime's session set-up grows with them.
+ * Where the budget would have to grow more than MAX_CHUNK_GROWTH-fold (long sequences), the class is
+ * left whole.
  */
 function chunkClass(c: HeadClass, blockSize: number, headDim: number, budget: number, maxChunks: number): HeadClass {
   const G = c.groupSize;
@@ -155,6 +160,8 @@ function chunkClass(c: HeadClass, blockSize: number, headDim: number, budget: nu
       return { ...b, rowsPerChunk: Math.ceil(b.rows.length / chunks) };
     });
     const count = Math.ceil(stacks / stacksPerChunk) * buckets.reduce((sum, b) => sum + Math.ceil(b.rows.length / b.rowsPerChunk), 0);
+    // Chunks far past the budget no longer stay in cache, and only cost nodes (measured slower at 16384).
+    if (limit > MAX_CHUNK_GROWTH * budget) return { ...c, stacksPerChunk: stacks, buckets: c.buckets.map((b) => ({ ...b, rowsPerChunk: b.rows.length })) };
     if (count <= maxChunks || stacksPerChunk === stacks) return { ...c, stacksPerChunk, buckets };
   }
 }

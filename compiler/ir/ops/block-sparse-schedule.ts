@@ -345,14 +345,15 @@ export function computedFraction(s: SparseSchedule): number {
   return pairs.reduce((a, b) => a + b, 0) / (s.heads * s.blocks * s.blocks);
 }
 
-/** One line per class, for reports: "heads 0..11: gather, rows 2×64 + 62×8". */
+/** One line per class, for reports: "all heads: gather, rows×keys 2×64 + 62×8, in 48 chunks". */
 export function describeSchedule(s: SparseSchedule): string {
   return s.classes
     .map((c) => {
       const heads = describeHeads(c.heads, s.heads);
       const how = c.path === "window" ? `window offsets [${c.offsets.join(",")}]` : c.perHead ? "gather (per-head tables)" : "gather";
       const rows = c.buckets.map((b) => `${b.rows.length}×${b.width}`).join(" + ");
-      return `${heads}: ${how}, rows×keys ${rows}`;
+      const chunks = c.path === "gather" ? Math.ceil(c.kvHeads.length / c.stacksPerChunk) * c.buckets.reduce((n, b) => n + Math.ceil(b.rows.length / b.rowsPerChunk), 0) : 1;
+      return `${heads}: ${how}, rows×keys ${rows}${chunks > c.buckets.length ? `, in ${chunks} chunks` : ""}`;
     })
     .join("; ");
 }

@@ -88,7 +88,7 @@ export class BlockSparseLowering {
 
   /**
    * The gather path, chunk by chunk: each chunk (a few stacks × a bucket's row chunk) gathers its
-   * queries, keys and values straight from the head-major blocks by index (head · blocks + block),
+   * queries, keys and values straight from the head-major blocks by index (head · n + block),
    * so no per-class copy is made and a chunk's tensors are still in cache when the next node reads them.
    * Index tables are made once per bucket, cut to the rows present at run time, and sliced per chunk
    * (Slice clamps, so a chunk past the run-time rows is empty).

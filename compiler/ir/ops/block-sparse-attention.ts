@@ -21,7 +21,7 @@ import { fail, numberAttr, optional, type OpDef } from "./op.js";
  * layout was made for runs: tables are cut to the ⌈S / b⌉ rows present, and a length the block size does
  * not divide is padded to whole blocks inside (padding keys masked, padding queries dropped). The
  * layout of a shorter sequence is the top-left corner of the full one. An optional `chunkBytes` caps
- * what one chunk of the gather path holds (default 2 MiB; see block-sparse-schedule.ts).
+ * what one chunk of the gather path holds (default: no chunks; see block-sparse-schedule.ts).
  */
 const blockSparseAttention: OpDef = {
   name: "block_sparse_attention",

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blockLayoutAttrs, readBlockLayout, type BlockLayout } from "./block-layout.js";
-import { bucketRows, computedFraction, DEFAULT_SCHEDULE_OPTIONS, describeSchedule, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
+import { bucketRows, computedFraction, DEFAULT_SCHEDULE_OPTIONS, describeSchedule, RECOMMENDED_CHUNK_BYTES, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
 
 /** A random layout: each row a non-empty ascending subset (before or at the row when causal). */
 const layouts = fc
@@ -140,6 +140,8 @@ describe("the block-sparse schedule", () => {
     // Chunks that would have to exceed 8× the budget stay in cache no better than the whole class: not chunked.
     expect(chunks(12)).toEqual({ stacks: 12, rows: [1, 63], count: 2 });
     expect(chunks(1, 2 ** 40)).toEqual({ stacks: 12, rows: [1, 63], count: 2 });
-    expect(describeSchedule(scheduleBlockSparse(shared, { heads: 12, kvHeads: 12, headDim: 64 }))).toBe("all heads: gather, rows×keys 1×64 + 63×6, in 48 chunks");
+    const describe = (chunkBytes: number) => describeSchedule(scheduleBlockSparse(shared, { heads: 12, kvHeads: 12, headDim: 64 }, { ...DEFAULT_SCHEDULE_OPTIONS, chunkBytes }));
+    expect(describe(RECOMMENDED_CHUNK_BYTES)).toBe("all heads: gather, rows×keys 1×64 + 63×6, in 48 chunks");
+    expect(describe(DEFAULT_SCHEDULE_OPTIONS.chunkBytes)).toBe("all heads: gather, rows×keys 1×64 + 63×6"); // off by default
   });
 });

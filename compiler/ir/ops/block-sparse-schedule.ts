@@ -86,8 +86,16 @@ export interface ScheduleOptions {
   readonly maxChunks: number;
 }
 
-/** Measured at seq 4096 (docs/attention-lowering.md): chunks of 2 MB ran about 1.3× faster than whole classes (1, 4, 8, 16 MB close behind). */
-export const DEFAULT_CHUNK_BYTES = 2 * 2 ** 20;
+/**
+ * The budget that measured best when chunking (docs/attention-lowering.md): chunks of 2 MiB took ~1.3× less
+ * CPU time than whole classes at 1024 and 4096. Chunking is off by default (`DEFAULT_CHUNK_BYTES`):
+ * with ONNX Runtime's spinning worker threads on a shared machine it measured no faster in wall-clock
+ * time, and its ~50 chunks a layer made a 12-layer encoder's session take ~10× longer to create.
+ */
+export const RECOMMENDED_CHUNK_BYTES = 2 * 2 ** 20;
+
+/** No chunking: every class is lowered whole. */
+export const DEFAULT_CHUNK_BYTES = Infinity;
 
 export const DEFAULT_MAX_CHUNKS = 48;
 

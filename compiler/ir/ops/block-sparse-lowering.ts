@@ -17,8 +17,8 @@ const TO_END = Number.MAX_SAFE_INTEGER;
  * have a sink block too (zeros), so one index gathers a slot's keys and values. Only the diagonal slot's
  * in-block causal triangle is added to the scores.
  *
- * The gather path runs chunk by chunk (a few heads × a few rows, sized by the schedule's `chunkBytes`),
- * gathering from head-major blocks, so each chunk's keys, values and scores stay in cache between nodes.
+ * The gather path gathers from head-major blocks by index; given a `chunkBytes` budget it runs chunk by
+ * chunk (a few heads × a few rows), so each chunk's keys, values and scores stay in cache between nodes.
  *
  * Any run-time length S ≤ context runs: n = ⌈S / b⌉ blocks, q, k, v padded to n·b tokens, index tables
  * cut to the rows below n, and the result cut back to S tokens.

@@ -5,10 +5,11 @@
  * sparse-attention pass's default threshold (docs/attention-lowering.md).
  *
  *   npm run build && node dist/bench/attention-crossover.js [--seqs 1024,4096] [--block 64] [--kinds encoder,decoder]
- *     [--fractions 0.03125,0.0625,0.125,0.25,0.5,0.75] [--runs 7] [--windows] [--named] [--json out.json]
+ *     [--fractions 0.03125,0.0625,0.125,0.25,0.5,0.75] [--runs 7] [--windows] [--named] [--chunk-bytes N] [--json out.json]
  *
  * `--windows` adds a sliding window through both key paths (gather, shifted slices); `--named` the
- * issue's patterns (window 256 + global [0], BigBird) as the language builds them.
+ * issue's patterns (window 256 + global [0], BigBird) as the language builds them; `--chunk-bytes` sets
+ * the gather path's chunk budget (block-sparse-schedule.ts; a huge value leaves every class whole).
  */
 import { writeFileSync } from "node:fs";
 import ort from "onnxruntime-node";
@@ -32,7 +33,11 @@ export interface LayoutCase {
 export type AttentionVariant = "dense" | "dense-masked" | "sparse" | "sparse-window";
 
 /** One attention op over inputs q, k, v [1, seq, heads·64]. */
-export function attentionGraph(variant: AttentionVariant, layout: LayerLayout | undefined, options: { heads?: number; kvHeads?: number; context: number }): Graph {
+export function attentionGraph(
+  variant: AttentionVariant,
+  layout: LayerLayout | undefined,
+  options: { heads?: number; kvHeads?: number; context: number; chunkBytes?: number },
+): Graph {
   const heads = options.heads ?? HEADS;
   const kvHeads = options.kvHeads ?? heads;
   const b = new GraphBuilder("attention", { model: "attention", dimBounds: { seq: options.context } });
@@ -41,8 +46,10 @@ export function attentionGraph(variant: AttentionVariant, layout: LayerLayout | 
   const v = b.input("v", "float32", ["batch", "seq", kvHeads * HEAD_DIM]);
   const base = { heads, kvHeads, headDim: HEAD_DIM, causal: layout?.causal ?? false };
   const attrs = variant === "dense" || !layout ? base : { ...base, ...blockLayoutAttrs(layout) };
-  const op = variant.startsWith("sparse") ? "block_sparse_attention" : "attention";
-  b.withScope("layers.0.attn", () => b.output("y", b.op(op, [q, k, v], variant === "sparse-window" ? { ...attrs, path: "window" } : attrs)));
+  const sparse = variant.startsWith("sparse");
+  const op = sparse ? "block_sparse_attention" : "attention";
+  const extra = { ...(variant === "sparse-window" ? { path: "window" } : {}), ...(sparse && options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}) };
+  b.withScope("layers.0.attn", () => b.output("y", b.op(op, [q, k, v], { ...attrs, ...extra })));
   return b.build();
 }
 
@@ -125,6 +132,7 @@ export async function measure(
   variants: readonly AttentionVariant[],
   runs: number,
   log: (line: string) => void,
+  chunkBytes?: number,
 ): Promise<CrossoverPoint[]> {
   const feeds = randomFeeds(seq);
   const dense = await session(attentionGraph("dense", undefined, { context: seq }));
@@ -132,7 +140,7 @@ export async function measure(
   for (const c of cases) {
     const masked = await session(attentionGraph("dense-masked", c.layout, { context: seq }));
     for (const variant of variants) {
-      const graph = attentionGraph(variant, c.layout, { context: seq });
+      const graph = attentionGraph(variant, c.layout, { context: seq, chunkBytes });
       const sparse = await session(graph);
       const node = graph.nodes.find((n) => n.op === "block_sparse_attention")!;
       const fraction = computedFraction(scheduleOf(node.attrs));
@@ -194,6 +202,8 @@ async function main(): Promise<void> {
   const fractions = (value("--fractions") ?? "0.03125,0.0625,0.125,0.25,0.5,0.75").split(",").map(Number);
   const withWindows = argv.includes("--windows");
   const named = argv.includes("--named");
+  const chunkBytes = value("--chunk-bytes") === undefined ? undefined : Number(value("--chunk-bytes"));
+  if (chunkBytes !== undefined && !(Number.isInteger(chunkBytes) && chunkBytes > 0)) throw new Error(`--chunk-bytes: ${value("--chunk-bytes")} is not a positive integer`);
   const log = (line: string) => process.stderr.write(`${line}\n`);
   log(`onnxruntime-node ${ort.env.versions.common}, CPU, 2 threads, batch 1, heads ${HEADS} × ${HEAD_DIM}, block ${blockSize}`);
   const all: CrossoverPoint[] = [];
@@ -202,16 +212,16 @@ async function main(): Promise<void> {
     for (const kind of kinds) {
       const causal = kind === "decoder";
       const widths = [...new Set(fractions.map((f) => Math.max(1, Math.round(f * blocks))))];
-      const points = await measure(seq, widths.map((w) => ({ name: `spread ${w}/${blocks}`, layout: spreadLayout(blocks, blockSize, w, causal) })), ["sparse"], runs, log);
+      const points = await measure(seq, widths.map((w) => ({ name: `spread ${w}/${blocks}`, layout: spreadLayout(blocks, blockSize, w, causal) })), ["sparse"], runs, log, chunkBytes);
       all.push(...points);
       const over = (k: "speedupOverDense" | "speedupOverMasked") => crossover(points, k)?.toFixed(2) ?? "none";
       log(`  crossover at seq ${seq}, ${kind}: computed fraction ${over("speedupOverMasked")} against the masked fallback, ${over("speedupOverDense")} against plain dense`);
       if (named) {
-        all.push(...(await measure(seq, NAMED_PATTERNS.map((p) => ({ name: p.split("(")[0].split(" +")[0] + (p.includes("+") ? " + global" : ""), layout: specLayout(p, seq, causal) })), ["sparse"], runs, log)));
+        all.push(...(await measure(seq, NAMED_PATTERNS.map((p) => ({ name: p.split("(")[0].split(" +")[0] + (p.includes("+") ? " + global" : ""), layout: specLayout(p, seq, causal) })), ["sparse"], runs, log, chunkBytes)));
       }
       if (withWindows) {
         const w = Math.max(2, Math.round(blocks / 8));
-        all.push(...(await measure(seq, [{ name: `window ${w}/${blocks}`, layout: windowLayout(blocks, blockSize, w, causal) }], ["sparse", "sparse-window"], runs, log)));
+        all.push(...(await measure(seq, [{ name: `window ${w}/${blocks}`, layout: windowLayout(blocks, blockSize, w, causal) }], ["sparse", "sparse-window"], runs, log, chunkBytes)));
       }
     }
   }

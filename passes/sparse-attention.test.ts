@@ -62,6 +62,14 @@ describe("sparse-attention pass", () => {
     expect(verifyGraph(after)).toEqual([]);
   });
 
+  it("chunks the gather path when given a chunk budget, and says so", () => {
+    const { graph: after, reports } = run(graph(union(window(1), global([0])), undefined), { chunkBytes: 1 });
+    expect(after.nodes[0].attrs.chunkBytes).toBe(1);
+    expect(reports[0].notes[0]).toMatch(/rows×keys 1×16 \+ 15×4, in \d+ chunks$/);
+    expect(verifyGraph(after)).toEqual([]);
+    expect(run(graph(window(1), undefined)).graph.nodes[0].attrs.chunkBytes).toBeUndefined();
+  });
+
   it("leaves attention without a layout alone, and says so", () => {
     const b = new GraphBuilder("plain", { model: "plain", dimBounds: { seq: 8 } });
     const x = b.input("x", "float32", ["batch", "seq", 8]);
@@ -77,5 +85,6 @@ describe("sparse-attention pass", () => {
     expect(() => run(g, { threshold: 0 })).toThrow(/threshold` must be a fraction in \(0, 1\], got 0/);
     expect(() => run(g, { threshold: Number.NaN })).toThrow(/threshold/);
     expect(() => run(g, { path: "banded" as never })).toThrow(/`path` must be "gather" or "window", got "banded"/);
+    expect(() => run(g, { chunkBytes: 0 })).toThrow(/`chunkBytes` must be a positive whole number of bytes, got 0/);
   });
 });

@@ -13,6 +13,11 @@ export interface SparseAttentionOptions {
   readonly threshold: number;
   /** How key blocks are assembled: `gather` (default), or `window` (shifted slices for translation-invariant layouts). */
   readonly path?: "gather" | "window";
+  /**
+   * Lower the gather path in chunks of at most this many bytes (RECOMMENDED_CHUNK_BYTES measured best);
+   * unset, classes are lowered whole (see block-sparse-schedule.ts for why that is the default).
+   */
+  readonly chunkBytes?: number;
 }
 
 /**
@@ -36,7 +41,11 @@ const toBlockSparse: Rewrite = {
   matches: (node) => node.op === "attention" && readBlockLayout("attention", node.attrs) !== undefined,
   check(node, options) {
     const layout = readBlockLayout("attention", node.attrs)!;
-    const schedule = scheduleBlockSparse(layout, shapeOf(node.attrs), { ...DEFAULT_SCHEDULE_OPTIONS, windowPath: options.path === "window" });
+    const schedule = scheduleBlockSparse(layout, shapeOf(node.attrs), {
+      ...DEFAULT_SCHEDULE_OPTIONS,
+      windowPath: options.path === "window",
+      ...(options.chunkBytes !== undefined ? { chunkBytes: options.chunkBytes } : {}),
+    });
     const computed = computedFraction(schedule);
     const share = `computes ${percent(computed)} of dense`;
     const threshold = `threshold ${percent(options.threshold)}`;
@@ -46,7 +55,7 @@ const toBlockSparse: Rewrite = {
   },
   rewrite: (node, options) => ({
     op: "block_sparse_attention",
-    attrs: options.path === "window" ? { ...node.attrs, path: "window" } : node.attrs,
+    attrs: { ...node.attrs, ...(options.path === "window" ? { path: "window" } : {}), ...(options.chunkBytes !== undefined ? { chunkBytes: options.chunkBytes } : {}) },
   }),
 };
 
@@ -88,12 +97,15 @@ export const sparseAttention: Pass<SparseAttentionOptions> = {
 };
 
 function checkOptions(options: SparseAttentionOptions): void {
-  const { threshold, path } = options;
+  const { threshold, path, chunkBytes } = options;
   if (typeof threshold !== "number" || !(threshold > 0 && threshold <= 1)) {
     throw new IrError(`sparse-attention: \`threshold\` must be a fraction in (0, 1], got ${String(threshold)}`);
   }
   if (path !== undefined && path !== "gather" && path !== "window") {
     throw new IrError(`sparse-attention: \`path\` must be "gather" or "window", got ${JSON.stringify(path)}`);
+  }
+  if (chunkBytes !== undefined && !(Number.isInteger(chunkBytes) && chunkBytes > 0)) {
+    throw new IrError(`sparse-attention: \`chunkBytes\` must be a positive whole number of bytes, got ${String(chunkBytes)}`);
   }
 }
 

@@ -22,6 +22,8 @@ interface Case {
   readonly blockSize?: number;
   readonly blocks?: number;
   readonly path?: "gather" | "window";
+  /** Chunk budget of the gather path (tiny: one stack and one row per chunk). */
+  readonly chunkBytes?: number;
   /** What the schedule must have chosen, so each case exercises the path it is named for. */
   readonly expect?: (s: SparseSchedule) => void;
 }
@@ -74,6 +76,9 @@ const cases: Case[] = [
     expect: (s) => expect(s.classes.map((c) => [c.perHead, c.groupSize])).toEqual([[true, 1]]),
   },
   { name: "larger blocks", patterns: [union(window(1), global([0]), random(1, 4))], blockSize: 8, blocks: 4 },
+  { name: "chunks of one stack and one row", patterns: [union(window(1), global([7]))], chunkBytes: 1, expect: (s) => expect(s.classes[0].stacksPerChunk).toBe(1) },
+  { name: "chunks of two rows, per-head tables", patterns: [0, 1, 2, 3].map((h) => bigbird(1, 1, 1, 5 + h)), chunkBytes: 2000, expect: (s) => expect(s.classes[0].buckets.some((b) => b.rowsPerChunk < b.rows.length)).toBe(true) },
+  { name: "GQA, chunks of one stack", patterns: [bigbird(1, 1, 1, 3)], kvHeads: 2, chunkBytes: 1, expect: (s) => expect([s.classes[0].groupSize, s.classes[0].stacksPerChunk]).toEqual([2, 1]) },
 ];
 
 describe("block_sparse_attention equals attention with the layout as a mask", () => {
@@ -85,7 +90,7 @@ describe("block_sparse_attention equals attention with the layout as a mask", ()
         const blockSize = c.blockSize ?? 4;
         const blocks = c.blocks ?? 8;
         const layout = layerLayout({ blockSize, blocks, causal, heads, patterns: c.patterns });
-        const graph = pairGraph(layout, heads, kvHeads, c.path);
+        const graph = pairGraph(layout, heads, kvHeads, c.path, c.chunkBytes);
         if (c.expect) c.expect(scheduleOf(graph.nodes.find((n) => n.op === "block_sparse_attention")!.attrs));
         const session = await ort.InferenceSession.create(emitOnnx(graph));
         try {
@@ -113,7 +118,7 @@ describe("block_sparse_attention equals attention with the layout as a mask", ()
 describe("on random layouts", () => {
   test("block_sparse_attention equals the masked dense attention (property, through ONNX Runtime)", async () => {
     const layouts = fc
-      .record({ blocks: fc.integer({ min: 1, max: 6 }), blockSize: fc.constantFrom(1, 2, 3), kv: fc.constantFrom(1, 2, 4), causal: fc.boolean(), path: fc.constantFrom("gather", "window") })
+      .record({ blocks: fc.integer({ min: 1, max: 6 }), blockSize: fc.constantFrom(1, 2, 3), kv: fc.constantFrom(1, 2, 4), causal: fc.boolean(), path: fc.constantFrom("gather", "window"), chunkBytes: fc.constantFrom(undefined, 1, 300) })
       .chain((p) =>
         fc.record({
           p: fc.constant(p),
@@ -134,7 +139,7 @@ describe("on random layouts", () => {
           })),
           patterns: [],
         };
-        const session = await ort.InferenceSession.create(emitOnnx(pairGraph(layout, heads, p.kv, p.path as "gather" | "window")));
+        const session = await ort.InferenceSession.create(emitOnnx(pairGraph(layout, heads, p.kv, p.path as "gather" | "window", p.chunkBytes)));
         try {
           const out = await session.run({
             q: tensor([BATCH, seq, heads * HEAD_DIM], 5),
@@ -152,7 +157,7 @@ describe("on random layouts", () => {
 });
 
 /** q, k, v in; `dense` (attention with the layout) and `sparse` (block_sparse_attention) out. */
-export function pairGraph(layout: LayerLayout, heads: number, kvHeads: number, path?: "gather" | "window"): Graph {
+export function pairGraph(layout: LayerLayout, heads: number, kvHeads: number, path?: "gather" | "window", chunkBytes?: number): Graph {
   const b = new GraphBuilder("pair", { model: "pair", dimBounds: { seq: layout.blocks * layout.blockSize } });
   const q = b.input("q", "float32", ["batch", "seq", heads * HEAD_DIM]);
   const k = b.input("k", "float32", ["batch", "seq", kvHeads * HEAD_DIM]);
@@ -160,7 +165,7 @@ export function pairGraph(layout: LayerLayout, heads: number, kvHeads: number, p
   const attrs = { heads, kvHeads, headDim: HEAD_DIM, causal: layout.causal, ...blockLayoutAttrs(layout) };
   b.withScope("layers.0.attn", () => {
     b.output("dense", b.op("attention", [q, k, v], attrs));
-    b.output("sparse", b.op("block_sparse_attention", [q, k, v], path ? { ...attrs, path } : attrs));
+    b.output("sparse", b.op("block_sparse_attention", [q, k, v], { ...attrs, ...(path ? { path } : {}), ...(chunkBytes ? { chunkBytes } : {}) }));
   });
   return b.build();
 }

@@ -20,7 +20,8 @@ import { fail, numberAttr, optional, type OpDef } from "./op.js";
  * and heads merged back to [B, S, H·D] (block-sparse-lowering.ts). Every length up to the context the
  * layout was made for runs: tables are cut to the ⌈S / b⌉ rows present, and a length the block size does
  * not divide is padded to whole blocks inside (padding keys masked, padding queries dropped). The
- * layout of a shorter sequence is the top-left corner of the full one.
+ * layout of a shorter sequence is the top-left corner of the full one. An optional `chunkBytes` caps
+ * what one chunk of the gather path holds (default: no chunks; see block-sparse-schedule.ts).
  */
 const blockSparseAttention: OpDef = {
   name: "block_sparse_attention",
@@ -31,6 +32,8 @@ const blockSparseAttention: OpDef = {
     const types = attentionOp.infer(inputs, attrs);
     const path = optional(attrs, "path");
     if (path !== undefined && path !== "gather" && path !== "window") fail("block_sparse_attention", `path must be "gather" or "window", got ${String(path)}`);
+    const chunk = optional(attrs, "chunkBytes");
+    if (chunk !== undefined && !(typeof chunk === "number" && Number.isInteger(chunk) && chunk > 0)) fail("block_sparse_attention", `chunkBytes must be a positive integer, got ${String(chunk)}`);
     const seq = inputs[0].shape[1];
     const { blockSize, blocks } = scheduleOf(attrs);
     if (typeof seq === "number" && seq > blocks * blockSize) fail("block_sparse_attention", `sequence ${seq} is longer than the layout's ${blocks * blockSize} positions`);
@@ -78,7 +81,12 @@ export function scheduleOf(attrs: Attrs): SparseSchedule {
     const layout = readBlockLayout("block_sparse_attention", attrs);
     if (!layout) fail("block_sparse_attention", "needs a block layout (blockSize, blockHeads, blockOffsets, blockKeys)");
     const shape = { heads: numberAttr(attrs, "heads"), kvHeads: numberAttr(attrs, "kvHeads"), headDim: numberAttr(attrs, "headDim") };
-    s = scheduleBlockSparse(layout, shape, { ...DEFAULT_SCHEDULE_OPTIONS, windowPath: optional(attrs, "path") === "window" });
+    const chunkBytes = optional(attrs, "chunkBytes");
+    s = scheduleBlockSparse(layout, shape, {
+      ...DEFAULT_SCHEDULE_OPTIONS,
+      windowPath: optional(attrs, "path") === "window",
+      ...(typeof chunkBytes === "number" ? { chunkBytes } : {}),
+    });
     schedules.set(attrs, s);
   }
   return s;

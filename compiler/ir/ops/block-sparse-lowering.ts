@@ -13,9 +13,12 @@ const TO_END = Number.MAX_SAFE_INTEGER;
  * feature, 0 for real keys and 1 for masked ones, so the product itself scores a masked key at about
  * −1e30 and a real key exactly as before (the extra term adds −0). Masked keys are all ones: the tokens
  * that pad the sequence to whole blocks, and a *sink* block after the last real block, which padding
- * slots and key blocks past the run-time length read. A masked key's probability is exactly 0, so
- * value slots may read any real block. Only the diagonal slot's in-block causal triangle is added to the
- * scores.
+ * slots and key blocks past the run-time length read. A masked key's probability is exactly 0; values
+ * have a sink block too (zeros), so one index gathers a slot's keys and values. Only the diagonal slot's
+ * in-block causal triangle is added to the scores.
+ *
+ * The gather path gathers from head-major blocks by index; given a `chunkBytes` budget it runs chunk by
+ * chunk (a few heads × a few rows), so each chunk's keys, values and scores stay in cache between nodes.
  *
  * Any run-time length S ≤ context runs: n = ⌈S / b⌉ blocks, q, k, v padded to n·b tokens, index tables
  * cut to the rows below n, and the result cut back to S tokens.
@@ -28,8 +31,11 @@ export class BlockSparseLowering {
   private q5 = "";
   /** Keys with the masking feature, the sink block last: [B, KV, n+1, b, D+1]. */
   private kBlocks = "";
-  /** Values, [B, KV, n, b, D]. */
+  /** Values, the sink block (zeros) last: [B, KV, n+1, b, D]. */
   private vBlocks = "";
+  private qFlatName = "";
+  private kFlatName = "";
+  private vFlatName = "";
 
   constructor(
     private readonly b: OnnxBuilder,
@@ -52,7 +58,7 @@ export class BlockSparseLowering {
     const [withFeature] = b.node("Pad", [this.reshape(k, [0, 0, KV, D]), b.int64s([0, 0, 0, 0, 0, 0, 0, 1]), b.float(0)], 1);
     const [keysAndSink] = b.node("Add", [short, b.int64s([bs])], 1);
     this.kBlocks = this.transpose(this.reshape(pad(withFeature, keysAndSink, 0, 1), [0, -1, bs, KV, D + 1]), [0, 3, 1, 2, 4]);
-    this.vBlocks = this.transpose(this.reshape(pad(this.reshape(v, [0, 0, KV, D]), short, 0, 0), [0, -1, bs, KV, D]), [0, 3, 1, 2, 4]);
+    this.vBlocks = this.transpose(this.reshape(pad(this.reshape(v, [0, 0, KV, D]), keysAndSink, 0, 0), [0, -1, bs, KV, D]), [0, 3, 1, 2, 4]);
 
     const parts = s.classes.map((c) => this.headClass(c)); // each [B, n·b, heads·D]
     const identity = s.headOrder.every((h, i) => h === i);
@@ -71,18 +77,7 @@ export class BlockSparseLowering {
     const { b, s } = this;
     const { blockSize: bs, headDim: D } = s;
     const G = c.groupSize;
-    const stacks = c.kvHeads.length;
-    const qHeads = c.heads.length === s.heads ? this.q5 : b.node("Gather", [this.q5, b.int64s(c.heads)], 1, { axis: { int: 3 } })[0]; // [B, n, b, hc, D+1]
-    const qClass =
-      G === 1
-        ? this.transpose(qHeads, [0, 3, 1, 2, 4]) // [B, hc, n, b, D+1]
-        : this.reshape(this.transpose(this.reshape(qHeads, [0, 0, 0, stacks, G, D + 1]), [0, 3, 1, 4, 2, 5]), [0, 0, 0, G * bs, D + 1]);
-    const kvIdentity = c.kvHeads.length === s.kvHeads && c.kvHeads.every((h, i) => h === i);
-    const select = (x: string) => (kvIdentity || c.perHead ? x : b.node("Gather", [x, b.int64s(c.kvHeads)], 1, { axis: { int: 1 } })[0]);
-    const [kClass, vClass] = [select(this.kBlocks), select(this.vBlocks)];
-
-    const contexts = c.buckets.map((bucket) => this.bucket(c, bucket, qClass, kClass, vClass)); // [B, stacks, r, G·b, D]
-    let context = contexts.length === 1 ? contexts[0] : b.node("Concat", contexts, 1, { axis: { int: 2 } })[0];
+    let context = c.path === "window" ? this.windowClass(c) : this.gatherClass(c); // [B, stacks, n, G·b, D], rows in bucket order
     if (!rowsInOrder(c.buckets)) context = this.restoreRows(c, context);
     const merged =
       G === 1
@@ -91,49 +86,143 @@ export class BlockSparseLowering {
     return this.reshape(merged, [0, -1, c.heads.length * D]);
   }
 
-  /** One row bucket: the attention of its query blocks, [B, stacks, r, G·b, D]. */
-  private bucket(c: HeadClass, bucket: RowBucket, qClass: string, kClass: string, vClass: string): string {
-    const { b, s } = this;
-    const { blockSize: bs, headDim: D, blocks } = s;
-    const w = bucket.width;
-    const allRows = bucket.rows.length === blocks;
-    // Rows present at run time: the bucket's rows below n (a prefix, since rows ascend).
-    const count = allRows ? this.n : this.countBelow([bucket.rows]);
-    const queries = allRows ? qClass : b.node("Gather", [qClass, this.prefix(b.int64s(bucket.rows), count, 0)], 1, { axis: { int: 2 } })[0];
-
-    let kSlots: string, vSlots: string;
-    if (c.path === "window") {
-      kSlots = this.shifted(this.prefix(kClass, this.n, 2), c.offsets, 1, D + 1, c.kvHeads.length);
-      vSlots = this.shifted(vClass, c.offsets, 0, D, c.kvHeads.length);
-    } else {
-      const tables = c.perHead ? c.heads.length : 1;
-      const keyTable = this.table(bucket.keys.flat(2), c.perHead ? [tables, bucket.rows.length, w] : [bucket.rows.length, w]);
-      const keys = this.prefix(keyTable, count, c.perHead ? 1 : 0); // key block per slot, `blocks` for padding
-      // Padding and blocks past the run-time length read the sink (block n) for keys, any real block for values.
-      const [kIndex] = b.node("Where", [b.node("Less", [keys, this.n], 1)[0], keys, this.n], 1);
-      const [vIndex] = b.node("Min", [keys, b.node("Sub", [this.n, b.int64s([1])], 1)[0]], 1);
-      let gathered: (x: string, index: string, features: number, blocksPerHead: string) => string;
-      if (c.perHead) {
-        // Heads read different blocks: gather from [B, KV·m, b, f] at kvHead·m + block (m blocks per kv head).
-        const kvTable = this.table(c.kvHeads, [tables, 1, 1]);
-        gathered = (x, index, f, m) =>
-          b.node("Gather", [this.reshape(x, [0, -1, bs, f]), b.node("Add", [b.node("Mul", [kvTable, m], 1)[0], index], 1)[0]], 1, { axis: { int: 1 } })[0];
-      } else {
-        gathered = (x, index) => b.node("Gather", [x, index], 1, { axis: { int: 2 } })[0];
-      }
-      kSlots = this.reshape(gathered(kClass, kIndex, D + 1, b.node("Add", [this.n, b.int64s([1])], 1)[0]), [0, 0, 0, w * bs, D + 1]);
-      vSlots = this.reshape(gathered(vClass, vIndex, D, this.n), [0, 0, 0, w * bs, D]);
+  /**
+   * The gather path, chunk by chunk: each chunk (a few stacks × a bucket's row chunk) gathers its
+   * queries, keys and values straight from the head-major blocks by index (head · n + block),
+   * so no per-class copy is made and a chunk's tensors are still in cache when the next node reads them.
+   * Index tables are made once per bucket, cut to the rows present at run time, and sliced per chunk
+   * (Slice clamps, so a chunk past the run-time rows is empty).
+   */
+  private gatherClass(c: HeadClass): string {
+    const { b } = this;
+    const stacks = c.kvHeads.length;
+    const indexes = c.buckets.map((bucket) => this.bucketIndex(c, bucket));
+    const stackContexts: string[][] = []; // per stack chunk, its row chunks in bucket order
+    for (let s0 = 0; s0 < stacks; s0 += c.stacksPerChunk) {
+      const s1 = Math.min(stacks, s0 + c.stacksPerChunk);
+      const rowContexts: string[] = [];
+      c.buckets.forEach((bucket, k) => {
+        for (let r0 = 0; r0 < bucket.rows.length; r0 += bucket.rowsPerChunk) {
+          rowContexts.push(this.gatherChunk(c, bucket, indexes[k], [s0, s1], [r0, Math.min(bucket.rows.length, r0 + bucket.rowsPerChunk)]));
+        }
+      });
+      stackContexts.push(rowContexts);
     }
+    const concat = (parts: readonly string[], axis: number) => (parts.length === 1 ? parts[0] : b.node("Concat", parts, 1, { axis: { int: axis } })[0]);
+    // One stack per chunk: every stack holds the same rows, so one Concat of all chunks along the rows, stack
+    // after stack, is the stacks' contexts end to end; a reshape splits them (one copy instead of two).
+    if (c.stacksPerChunk === 1 && stacks > 1) return this.reshape(concat(stackContexts.flat(), 2), [0, stacks, -1, c.groupSize * this.s.blockSize, this.s.headDim]);
+    return concat(
+      stackContexts.map((parts) => concat(parts, 2)),
+      1,
+    );
+  }
+
+  /** A bucket's gather indices for all its stacks, over the rows present at run time. */
+  private bucketIndex(c: HeadClass, bucket: RowBucket): BucketIndex {
+    const { b, s } = this;
+    const G = c.groupSize;
+    const stacks = c.kvHeads.length;
+    const rows = bucket.rows.length;
+    // Rows present at run time: the bucket's rows below n (a prefix, since rows ascend).
+    const count = rows === s.blocks ? this.n : this.countBelow([bucket.rows]);
+    const presentRows = this.prefix(b.int64s(bucket.rows), count, 0);
+    // Queries: head · n + row, [stacks, r, G] (stack-major heads: stack t's query heads are heads[t·G .. t·G + G)).
+    const [query] =
+      G === 1
+        ? b.node("Add", [b.node("Mul", [this.table(c.heads, [stacks, 1]), this.n], 1)[0], this.reshape(presentRows, [1, -1])], 1)
+        : b.node("Add", [b.node("Mul", [this.table(c.heads, [stacks, 1, G]), this.n], 1)[0], this.reshape(presentRows, [1, -1, 1])], 1);
+    const keys = this.prefix(this.table(bucket.keys.flat(2), c.perHead ? [stacks, rows, bucket.width] : [rows, bucket.width]), count, c.perHead ? 1 : 0);
+    // Padding and blocks past the run-time length read the sink (block n): masked keys, zero values.
+    const [block] = b.node("Where", [b.node("Less", [keys, this.n], 1)[0], keys, this.n], 1);
+    const [perHead] = b.node("Add", [this.n, b.int64s([1])], 1);
+    const [keyValue] = b.node("Add", [b.node("Mul", [this.table(c.kvHeads, [stacks, 1, 1]), perHead], 1)[0], block], 1); // [stacks, r, w]
+    const diagonal =
+      c.diagonalSlot >= 0 && bucket.diagonal.some((t) => t.some(Boolean)) && !bucket.diagonal.every((t) => t.every(Boolean))
+        ? this.prefix(this.table(bucket.diagonal.flat().map(Number), c.perHead ? [stacks, rows] : [rows]), count, c.perHead ? 1 : 0)
+        : undefined;
+    return { query, keyValue, diagonal };
+  }
+
+  /** Stacks [s0, s1) of class c over rows [r0, r1) of a bucket: [B, s1−s0, rows present, G·b, D]. */
+  private gatherChunk(c: HeadClass, bucket: RowBucket, index: BucketIndex, [s0, s1]: number[], [r0, r1]: number[]): string {
+    const { b, s } = this;
+    const { blockSize: bs, headDim: D } = s;
+    const G = c.groupSize;
+    const w = bucket.width;
+    const stacks = s1 - s0;
+    const whole = stacks === c.kvHeads.length && r1 - r0 === bucket.rows.length;
+    const cut = (x: string) => (whole ? x : b.node("Slice", [x, b.int64s([s0, r0]), b.int64s([s1, r1]), b.int64s([0, 1])], 1)[0]);
+    const cutRows = (x: string) => (whole ? x : b.node("Slice", [x, b.int64s([r0]), b.int64s([r1]), b.int64s([c.perHead ? 1 : 0])], 1)[0]);
+    const perHeadCut = (x: string) => (c.perHead ? cut(x) : cutRows(x));
+    const tables = c.perHead ? [s0, s1] : [0, 1];
+    const part: HeadClass = { ...c, heads: c.heads.slice(s0 * G, s1 * G), kvHeads: c.kvHeads.slice(s0, s1) };
+    const chunk: RowBucket = {
+      ...bucket,
+      rows: bucket.rows.slice(r0, r1),
+      keys: bucket.keys.slice(...tables).map((t) => t.slice(r0, r1)),
+      diagonal: bucket.diagonal.slice(...tables).map((t) => t.slice(r0, r1)),
+    };
+    const [q] = b.node("Gather", [this.qFlat(), cut(index.query)], 1, { axis: { int: 1 } }); // [B, stacks, r, (G,) b, D+1]
+    const queries = G === 1 ? q : this.reshape(q, [0, stacks, -1, G * bs, D + 1]);
+    const gather = (flat: string, idx: string, f: number) => this.reshape(b.node("Gather", [flat, idx], 1, { axis: { int: 1 } })[0], [0, stacks, -1, w * bs, f]);
+    const keyValue = cut(index.keyValue);
+    const kSlots = gather(this.kFlat(), keyValue, D + 1);
+    const vSlots = gather(this.vFlat(), keyValue, D);
+    return this.attend(part, chunk, queries, kSlots, vSlots, () => perHeadCut(index.diagonal!));
+  }
+
+  /** The shifted-slice path: the class's queries as [B, stacks, n, G·b, D+1], keys and values shifted into place. */
+  private windowClass(c: HeadClass): string {
+    const { b, s } = this;
+    const { blockSize: bs, headDim: D } = s;
+    const G = c.groupSize;
+    const stacks = c.kvHeads.length;
+    const qHeads = c.heads.length === s.heads ? this.q5 : b.node("Gather", [this.q5, b.int64s(c.heads)], 1, { axis: { int: 3 } })[0]; // [B, n, b, hc, D+1]
+    const queries =
+      G === 1
+        ? this.transpose(qHeads, [0, 3, 1, 2, 4]) // [B, hc, n, b, D+1]
+        : this.reshape(this.transpose(this.reshape(qHeads, [0, 0, 0, stacks, G, D + 1]), [0, 3, 1, 4, 2, 5]), [0, 0, 0, G * bs, D + 1]);
+    const kvIdentity = c.kvHeads.length === s.kvHeads && c.kvHeads.every((h, i) => h === i);
+    const select = (x: string) => (kvIdentity ? x : b.node("Gather", [x, b.int64s(c.kvHeads)], 1, { axis: { int: 1 } })[0]);
+    const [bucket] = c.buckets;
+    const kSlots = this.shifted(this.prefix(select(this.kBlocks), this.n, 2), c.offsets, 1, D + 1, stacks);
+    const vSlots = this.shifted(this.prefix(select(this.vBlocks), this.n, 2), c.offsets, 0, D, stacks);
+    const flags = () => this.prefix(this.table(bucket.diagonal.flat().map(Number), [bucket.rows.length]), this.n, 0);
+    return this.attend(c, bucket, queries, kSlots, vSlots, flags);
+  }
+
+  /** Scores, softmax and P·V of one chunk: [B, stacks, r, G·b, D]. */
+  private attend(c: HeadClass, bucket: RowBucket, queries: string, kSlots: string, vSlots: string, diagonalFlags: () => string): string {
+    const { b, s } = this;
     // [B, stacks, r, G·b, D+1] × [B, stacks, r, D+1, w·b]; ONNX Runtime fuses the transpose and the scale into one product.
     const [product] = b.node("MatMul", [queries, this.transpose(kSlots, [0, 1, 2, 4, 3])], 1);
-    let [scores] = b.node("Div", [product, b.float(Math.sqrt(D))], 1);
-    if (c.diagonalSlot >= 0 && bucket.diagonal.some((t) => t.some(Boolean))) scores = this.causalDiagonal(c, bucket, scores, count);
+    let [scores] = b.node("Div", [product, b.float(Math.sqrt(s.headDim))], 1);
+    if (c.diagonalSlot >= 0 && bucket.diagonal.some((t) => t.some(Boolean))) scores = this.causalDiagonal(c, bucket, scores, diagonalFlags);
     const [probs] = b.node("Softmax", [scores], 1, { axis: { int: -1 } });
     return b.node("MatMul", [probs, vSlots], 1)[0];
   }
 
+  /** Queries [B, H·n, b, D+1], head-major (made once, on first use). */
+  private qFlat(): string {
+    this.qFlatName ||= this.reshape(this.transpose(this.q5, [0, 3, 1, 2, 4]), [0, -1, this.s.blockSize, this.s.headDim + 1]);
+    return this.qFlatName;
+  }
+
+  /** Keys [B, KV·(n+1), b, D+1]: each kv head's blocks and its sink. */
+  private kFlat(): string {
+    this.kFlatName ||= this.reshape(this.kBlocks, [0, -1, this.s.blockSize, this.s.headDim + 1]);
+    return this.kFlatName;
+  }
+
+  /** Values [B, KV·(n+1), b, D], laid out like the keys so both are gathered by one index. */
+  private vFlat(): string {
+    this.vFlatName ||= this.reshape(this.vBlocks, [0, -1, this.s.blockSize, this.s.headDim]);
+    return this.vFlatName;
+  }
+
   /** Adds −∞ where a key token follows the query token in the diagonal slot. */
-  private causalDiagonal(c: HeadClass, bucket: RowBucket, scores: string, count: string): string {
+  private causalDiagonal(c: HeadClass, bucket: RowBucket, scores: string, diagonalFlags: () => string): string {
     const { b, s } = this;
     const bs = s.blockSize;
     const w = bucket.width;
@@ -147,9 +236,7 @@ export class BlockSparseLowering {
     // Rows without their diagonal block (a causal layout may skip it) take the zero table.
     const tables = new Float32Array(2 * triangle.length);
     tables.set(triangle, triangle.length);
-    const flagShape = c.perHead ? [c.heads.length, bucket.rows.length] : [bucket.rows.length];
-    const flags = this.prefix(this.table(bucket.diagonal.flat().map(Number), flagShape), count, c.perHead ? 1 : 0);
-    const [perRow] = b.node("Gather", [b.floats(tables, [2, bs, w * bs]), flags], 1, { axis: { int: 0 } }); // [(hc,) r, b, w·b]
+    const [perRow] = b.node("Gather", [b.floats(tables, [2, bs, w * bs]), diagonalFlags()], 1, { axis: { int: 0 } }); // [(hc,) r, b, w·b]
     if (G === 1) return b.node("Add", [scores, perRow], 1)[0];
     const [sum] = b.node("Add", [this.reshape(scores, [0, 0, 0, G, bs, w * bs]), b.node("Unsqueeze", [perRow, b.int64s([1])], 1)[0]], 1);
     return this.reshape(sum, [0, 0, 0, G * bs, w * bs]);
@@ -220,6 +307,16 @@ export class BlockSparseLowering {
   private transpose(x: string, perm: readonly number[]): string {
     return this.b.node("Transpose", [x], 1, { perm: { ints: perm } })[0];
   }
+}
+
+/** A bucket's gather indices, cut to the rows present at run time. */
+interface BucketIndex {
+  /** Query blocks, [stacks, r] (or [stacks, r, G] when G query heads share a kv head). */
+  readonly query: string;
+  /** Key and value blocks, [stacks, r, w] (values are laid out like keys). */
+  readonly keyValue: string;
+  /** Whether each row's diagonal block is listed ([(stacks,) r]), where only some rows have it. */
+  readonly diagonal: string | undefined;
 }
 
 /** True when the buckets are consecutive runs of rows, so concatenating them keeps row order at every length. */

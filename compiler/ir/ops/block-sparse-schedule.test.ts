@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blockLayoutAttrs, readBlockLayout, type BlockLayout } from "./block-layout.js";
-import { bucketRows, computedFraction, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
+import { bucketRows, computedFraction, DEFAULT_SCHEDULE_OPTIONS, describeSchedule, RECOMMENDED_CHUNK_BYTES, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
 
 /** A random layout: each row a non-empty ascending subset (before or at the row when causal). */
 const layouts = fc
@@ -67,7 +67,7 @@ describe("the block-sparse schedule", () => {
     fc.assert(
       fc.property(layouts, fc.boolean(), ({ layout, kvHeads }, windowPath) => {
         const shared = readBlockLayout("attention", attrsOf(layout, kvHeads))!;
-        const s = scheduleBlockSparse(shared, { heads: layout.heads.length, kvHeads, headDim: 4 }, { windowPath, maxBuckets: 4 });
+        const s = scheduleBlockSparse(shared, { heads: layout.heads.length, kvHeads, headDim: 4 }, { ...DEFAULT_SCHEDULE_OPTIONS, windowPath });
         expect([...s.headOrder].sort((a, b) => a - b)).toEqual(layout.heads.map((_, h) => h));
         for (const c of s.classes) {
           expect(c.kvHeads.length * c.groupSize).toBe(c.heads.length);
@@ -119,5 +119,29 @@ describe("the block-sparse schedule", () => {
     expect(scheduleCost(s).pairs).toEqual([4 + 3 * 2]);
     expect(scheduleCost(s, 2).pairs).toEqual([4 + 2]);
     expect(computedFraction(s)).toBe(10 / 16);
+  });
+
+  it("chunks the gather path within the byte budget, and never into more than maxChunks chunks", () => {
+    // bert-base shape at 4096: a 5-block window and global block 0, 12 heads of 64.
+    const blocks = 64;
+    const keys = Array.from({ length: blocks }, (_, i) =>
+      i === 0 ? Array.from({ length: blocks }, (_, j) => j) : [...new Set([0, ...[-2, -1, 0, 1, 2].map((o) => i + o)])].filter((j) => j >= 0 && j < blocks).sort((a, b) => a - b),
+    );
+    const layout: BlockLayout = { blockSize: 64, blocks, causal: false, heads: Array.from({ length: 12 }, () => ({ keys })) };
+    const shared = readBlockLayout("attention", { ...attrsOf(layout, 12), headDim: 64 })!;
+    const chunks = (maxChunks: number, chunkBytes = 2 ** 21) => {
+      const [c] = scheduleBlockSparse(shared, { heads: 12, kvHeads: 12, headDim: 64 }, { ...DEFAULT_SCHEDULE_OPTIONS, chunkBytes, maxChunks }).classes;
+      return { stacks: c.stacksPerChunk, rows: c.buckets.map((b) => b.rowsPerChunk), count: (12 / c.stacksPerChunk) * c.buckets.reduce((n, b) => n + Math.ceil(b.rows.length / b.rowsPerChunk), 0) };
+    };
+    // A row of the window bucket holds ~400 KB (6 key and value blocks, scores and probabilities): 2 MiB takes 5 of them.
+    expect(chunks(1000)).toEqual({ stacks: 1, rows: [1, 5], count: 12 * (1 + 13) });
+    expect(chunks(48)).toEqual({ stacks: 1, rows: [1, 21], count: 48 });
+    expect(chunks(24).count).toBeLessThanOrEqual(24);
+    // Chunks that would have to exceed 8× the budget stay in cache no better than the whole class: not chunked.
+    expect(chunks(12)).toEqual({ stacks: 12, rows: [1, 63], count: 2 });
+    expect(chunks(1, 2 ** 40)).toEqual({ stacks: 12, rows: [1, 63], count: 2 });
+    const describe = (chunkBytes: number) => describeSchedule(scheduleBlockSparse(shared, { heads: 12, kvHeads: 12, headDim: 64 }, { ...DEFAULT_SCHEDULE_OPTIONS, chunkBytes }));
+    expect(describe(RECOMMENDED_CHUNK_BYTES)).toBe("all heads: gather, rows×keys 1×64 + 63×6, in 48 chunks");
+    expect(describe(DEFAULT_SCHEDULE_OPTIONS.chunkBytes)).toBe("all heads: gather, rows×keys 1×64 + 63×6"); // off by default
   });
 });

@@ -47,6 +47,11 @@ export interface HeadClass {
   readonly buckets: readonly RowBucket[];
   /** Slot holding the diagonal block in causal layouts (its in-block causal mask), or -1. */
   readonly diagonalSlot: number;
+  /**
+   * Stacks (kv heads with their query heads) computed together: the class is lowered chunk by chunk
+   * (stacks × a bucket's row chunk) so each chunk's gathered blocks and scores stay in cache.
+   */
+  readonly stacksPerChunk: number;
 }
 
 export interface RowBucket {
@@ -62,6 +67,8 @@ export interface RowBucket {
   readonly keys: readonly (readonly (readonly number[])[])[];
   /** diagonal[t][r]: the row's diagonal block sits in the class's `diagonalSlot`. */
   readonly diagonal: readonly (readonly boolean[])[];
+  /** Rows computed together in one chunk (all of them unless the bucket outgrows `chunkBytes`). */
+  readonly rowsPerChunk: number;
 }
 
 export interface ScheduleOptions {
@@ -69,9 +76,33 @@ export interface ScheduleOptions {
   readonly windowPath: boolean;
   /** At most this many row buckets per class. */
   readonly maxBuckets: number;
+  /**
+   * What one chunk of the gather path may hold (gathered keys and values, queries, scores and
+   * probabilities, in bytes at batch 1): ONNX Runtime runs a chunk's nodes back to back, so a chunk that
+   * fits in the caches is gathered, multiplied and normalized without going to memory in between.
+   */
+  readonly chunkBytes: number;
+  /** At most this many chunks per class (see chunkClass). */
+  readonly maxChunks: number;
 }
 
-export const DEFAULT_SCHEDULE_OPTIONS: ScheduleOptions = { windowPath: false, maxBuckets: 4 };
+/**
+ * The budget that measured best when chunking (docs/attention-lowering.md): chunks of 2 MiB took ~1.3× less
+ * CPU time than whole classes at 1024 and 4096. Chunking is off by default (`DEFAULT_CHUNK_BYTES`):
+ * with ONNX Runtime's spinning worker threads on a shared machine it measured no faster in wall-clock
+ * time, and its ~50 chunks a layer made a 12-layer encoder's session take ~10× longer to create.
+ */
+export const RECOMMENDED_CHUNK_BYTES = 2 * 2 ** 20;
+
+/** No chunking: every class is lowered whole. */
+export const DEFAULT_CHUNK_BYTES = Infinity;
+
+export const DEFAULT_MAX_CHUNKS = 48;
+
+/** A class whose chunks would have to grow past this multiple of the budget to fit `maxChunks` is not chunked. */
+const MAX_CHUNK_GROWTH = 8;
+
+export const DEFAULT_SCHEDULE_OPTIONS: ScheduleOptions = { windowPath: false, maxBuckets: 4, chunkBytes: DEFAULT_CHUNK_BYTES, maxChunks: DEFAULT_MAX_CHUNKS };
 
 /** A further row bucket must cut the padded work by this fraction to be worth its extra nodes. */
 const BUCKET_GAIN = 0.1;
@@ -104,6 +135,7 @@ export function scheduleBlockSparse(layout: SharedBlockLayout, shape: Shape, opt
     else classes.push(...separate);
   }
   classes.sort((a, b) => a.heads[0] - b.heads[0]);
+  const chunked = classes.map((c) => (c.path === "gather" ? chunkClass(c, layout.blockSize, shape.headDim, options.chunkBytes, options.maxChunks) : { ...c, stacksPerChunk: c.kvHeads.length }));
   return {
     blockSize: layout.blockSize,
     blocks,
@@ -111,9 +143,35 @@ export function scheduleBlockSparse(layout: SharedBlockLayout, shape: Shape, opt
     kvHeads: shape.kvHeads,
     headDim: shape.headDim,
     causal,
-    classes,
-    headOrder: classes.flatMap((c) => c.heads),
+    classes: chunked,
+    headOrder: chunked.flatMap((c) => c.heads),
   };
+}
+
+/**
+ * Splits a gather class into chunks of at most `budget` bytes: whole stacks while a stack's bucket
+ * fits, then rows within a stack. A class never takes more than `maxChunks` chunks (the budget grows
+ * until it does): every chunk is a dozen ONNX nodes, and ONNX Runtime's session set-up grows with them.
+ * Where the budget would have to grow more than MAX_CHUNK_GROWTH-fold (long sequences), the class is
+ * left whole.
+ */
+function chunkClass(c: HeadClass, blockSize: number, headDim: number, budget: number, maxChunks: number): HeadClass {
+  const G = c.groupSize;
+  const stacks = c.kvHeads.length;
+  // Per (stack, row): gathered keys (D+1 features) and values, the G query blocks, scores and probabilities.
+  const rowBytes = (w: number) => 4 * blockSize * (w * (2 * headDim + 1) + G * (headDim + 1) + 2 * G * w * blockSize);
+  const stackBytes = c.buckets.map((b) => b.rows.length * rowBytes(b.width));
+  for (let limit = budget; ; limit *= 1.25) {
+    const stacksPerChunk = Math.max(1, Math.min(stacks, ...stackBytes.map((bytes) => Math.floor(limit / bytes))));
+    const buckets = c.buckets.map((b, k) => {
+      const chunks = Math.max(1, Math.ceil((stacksPerChunk * stackBytes[k]) / limit));
+      return { ...b, rowsPerChunk: Math.ceil(b.rows.length / chunks) };
+    });
+    const count = Math.ceil(stacks / stacksPerChunk) * buckets.reduce((sum, b) => sum + Math.ceil(b.rows.length / b.rowsPerChunk), 0);
+    // Chunks far past the budget no longer stay in cache, and only cost nodes (measured slower at 16384).
+    if (limit > MAX_CHUNK_GROWTH * budget) return { ...c, stacksPerChunk: stacks, buckets: c.buckets.map((b) => ({ ...b, rowsPerChunk: b.rows.length })) };
+    if (count <= maxChunks || stacksPerChunk === stacks) return { ...c, stacksPerChunk, buckets };
+  }
 }
 
 /**
@@ -151,8 +209,10 @@ function windowClass(heads: readonly number[], offsets: readonly number[], keys:
         width: offsets.length,
         keys: [rows.map((i) => offsets.map((o) => (i + o >= 0 && i + o < blocks ? i + o : blocks)))],
         diagonal: [rows.map((i) => diagonalSlot >= 0 && keys[i].includes(i))],
+        rowsPerChunk: blocks,
       },
     ],
+    stacksPerChunk: Infinity, // chunked by scheduleBlockSparse
   };
 }
 
@@ -180,6 +240,7 @@ function gatherClass(
       width,
       keys: tables.map((keys) => rows.map((i) => pad(ordered(keys[i], i), width, blocks))),
       diagonal: tables.map((keys) => rows.map((i) => causal && keys[i].includes(i))),
+      rowsPerChunk: rows.length,
     };
   });
   return {
@@ -190,6 +251,7 @@ function gatherClass(
     perHead,
     buckets,
     diagonalSlot: causal ? 0 : -1,
+    stacksPerChunk: Infinity, // chunked by scheduleBlockSparse
   };
 }
 
@@ -291,14 +353,15 @@ export function computedFraction(s: SparseSchedule): number {
   return pairs.reduce((a, b) => a + b, 0) / (s.heads * s.blocks * s.blocks);
 }
 
-/** One line per class, for reports: "heads 0..11: gather, rows 2×64 + 62×8". */
+/** One line per class, for reports: "all heads: gather, rows×keys 2×64 + 62×8, in 48 chunks". */
 export function describeSchedule(s: SparseSchedule): string {
   return s.classes
     .map((c) => {
       const heads = describeHeads(c.heads, s.heads);
       const how = c.path === "window" ? `window offsets [${c.offsets.join(",")}]` : c.perHead ? "gather (per-head tables)" : "gather";
       const rows = c.buckets.map((b) => `${b.rows.length}×${b.width}`).join(" + ");
-      return `${heads}: ${how}, rows×keys ${rows}`;
+      const chunks = c.path === "gather" ? Math.ceil(c.kvHeads.length / c.stacksPerChunk) * c.buckets.reduce((n, b) => n + Math.ceil(b.rows.length / b.rowsPerChunk), 0) : 1;
+      return `${heads}: ${how}, rows×keys ${rows}${chunks > c.buckets.length ? `, in ${chunks} chunks` : ""}`;
     })
     .join("; ");
 }

@@ -1,0 +1,257 @@
+/**
+ * Quantization arithmetic, as pure functions over typed arrays. The conventions are ONNX's and ONNX
+ * Runtime's: q = saturate(round_half_even(x / scale) + zeroPoint), x ≈ (q − zeroPoint) · scale, the
+ * division done in float32. Ranges always include 0 (so 0 is exact), and symmetric int8 uses
+ * [−127, 127] as ORT's quantizer does, which keeps −q representable.
+ */
+
+/** A storage format: its integer range and whether it is stored signed. */
+export interface IntFormat {
+  readonly bits: 4 | 8;
+  readonly signed: boolean;
+}
+
+export const INT8: IntFormat = { bits: 8, signed: true };
+export const UINT8: IntFormat = { bits: 8, signed: false };
+export const UINT4: IntFormat = { bits: 4, signed: false };
+
+export interface AffineParams {
+  /** float32-representable. */
+  readonly scale: number;
+  readonly zeroPoint: number;
+}
+
+/** Rounds to the nearest integer, ties to even (C's nearbyint in its default mode, as ORT uses). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** The integer range a format holds; symmetric signed formats drop the most negative value. */
+export function intRange(format: IntFormat, symmetric: boolean): { qmin: number; qmax: number } {
+  const levels = 2 ** format.bits;
+  if (!format.signed) return { qmin: 0, qmax: levels - 1 };
+  return { qmin: symmetric ? -(levels / 2 - 1) : -(levels / 2), qmax: levels / 2 - 1 };
+}
+
+/**
+ * Scale and zero point for values in [min, max] (ORT's compute_scale_zp): the range is widened to
+ * include 0; symmetric makes it ±max(|min|, |max|) and puts the zero point at the middle. An empty
+ * range (all zeros) gets scale 1.
+ */
+export function affineParams(min: number, max: number, format: IntFormat, symmetric: boolean): AffineParams {
+  const { qmin, qmax } = intRange(format, symmetric);
+  let lo = Math.min(min, 0);
+  let hi = Math.max(max, 0);
+  if (symmetric) {
+    const absMax = Math.max(Math.abs(lo), Math.abs(hi));
+    lo = -absMax;
+    hi = absMax;
+  }
+  const scale = Math.fround((hi - lo) / (qmax - qmin));
+  if (!(scale > 0) || !Number.isFinite(scale)) return { scale: 1, zeroPoint: symmetric && !format.signed ? (qmin + qmax + 1) / 2 : 0 };
+  const zeroPoint = clamp(roundHalfEven(qmin - lo / scale), qmin, qmax);
+  return { scale, zeroPoint };
+}
+
+export function quantizeValue(x: number, params: AffineParams, qmin: number, qmax: number): number {
+  return clamp(roundHalfEven(Math.fround(Math.fround(x) / params.scale)) + params.zeroPoint, qmin, qmax);
+}
+
+export function dequantizeValue(q: number, params: AffineParams): number {
+  return Math.fround((q - params.zeroPoint) * params.scale);
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** A matrix stored row-major as [rows, cols], read as [in, out] or (transposed) as [out, in]. */
+export interface MatrixView {
+  readonly data: Float32Array;
+  readonly rows: number;
+  readonly cols: number;
+  /** The output (channel) axis: 1 for a linear's [in, out] weight, 0 for an embedding table or a tied head. */
+  readonly channelAxis: 0 | 1;
+}
+
+export interface QuantizedMatrix {
+  /** Same layout as the source. */
+  readonly values: Int8Array | Uint8Array;
+  /** One per channel, or one. */
+  readonly scales: Float32Array;
+  /** Same count as scales, in the storage dtype. */
+  readonly zeroPoints: Int8Array | Uint8Array;
+}
+
+/** int8/uint8 quantization of a matrix, per tensor or per channel (along `channelAxis`). */
+export function quantizeMatrix(m: MatrixView, format: IntFormat, options: { symmetric: boolean; perChannel: boolean }): QuantizedMatrix {
+  if (format.bits !== 8) throw new Error(`quantizeMatrix stores 8-bit values; use quantizeBlockwise4 for 4 bits`);
+  const channels = options.perChannel ? (m.channelAxis === 1 ? m.cols : m.rows) : 1;
+  const mins = new Float64Array(channels).fill(Infinity);
+  const maxs = new Float64Array(channels).fill(-Infinity);
+  const channelOf = (i: number) => (!options.perChannel ? 0 : m.channelAxis === 1 ? i % m.cols : Math.floor(i / m.cols));
+  const n = m.data.length;
+  for (let i = 0; i < n; i++) {
+    const c = channelOf(i);
+    const v = m.data[i];
+    if (v < mins[c]) mins[c] = v;
+    if (v > maxs[c]) maxs[c] = v;
+  }
+  const { qmin, qmax } = intRange(format, options.symmetric);
+  const params = Array.from({ length: channels }, (_, c) => affineParams(mins[c], maxs[c], format, options.symmetric));
+  const values = format.signed ? new Int8Array(n) : new Uint8Array(n);
+  for (let i = 0; i < n; i++) values[i] = quantizeValue(m.data[i], params[channelOf(i)], qmin, qmax);
+  const scales = Float32Array.from(params, (p) => p.scale);
+  const zeroPoints = format.signed ? Int8Array.from(params, (p) => p.zeroPoint) : Uint8Array.from(params, (p) => p.zeroPoint);
+  return { values, scales, zeroPoints };
+}
+
+/**
+ * com.microsoft MatMulNBits' 4-bit layout for a weight read as [N out, K in]: each output row's K
+ * values in blocks of `blockSize` (the last one zero-padded), every block with its own scale and
+ * (asymmetric) zero point; two values a byte, the first in the low nibble.
+ */
+export interface Blockwise4 {
+  readonly n: number;
+  readonly k: number;
+  readonly blockSize: number;
+  readonly blocksPerRow: number;
+  /** [N, blocksPerRow, blockSize / 2]. */
+  readonly packed: Uint8Array;
+  /** [N * blocksPerRow]. */
+  readonly scales: Float32Array;
+  /** [N * ceil(blocksPerRow / 2)], packed like the values; absent when symmetric (MatMulNBits assumes 8). */
+  readonly zeroPoints?: Uint8Array;
+}
+
+/**
+ * Block-wise 4-bit quantization. Symmetric maps the block's value of largest magnitude to −8
+ * (scale = that value / −8, zero point 8), MLAS's convention: all 16 levels are used and the
+ * extreme is exact. Asymmetric spreads [min(min, 0), max(max, 0)] over 0..15.
+ */
+export function quantizeBlockwise4(m: MatrixView, blockSize: number, symmetric: boolean): Blockwise4 {
+  if (!Number.isInteger(blockSize) || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) {
+    throw new Error(`block size must be a power of two of at least 16, got ${blockSize}`);
+  }
+  // Reads element (n, k) of the [N, K] view.
+  const [n, k] = m.channelAxis === 0 ? [m.rows, m.cols] : [m.cols, m.rows];
+  const at = m.channelAxis === 0 ? (row: number, col: number) => m.data[row * m.cols + col] : (row: number, col: number) => m.data[col * m.cols + row];
+  const blocksPerRow = Math.ceil(k / blockSize);
+  const packed = new Uint8Array(n * blocksPerRow * (blockSize / 2));
+  const scales = new Float32Array(n * blocksPerRow);
+  const zpBytesPerRow = Math.ceil(blocksPerRow / 2);
+  const zeroPoints = symmetric ? undefined : new Uint8Array(n * zpBytesPerRow);
+  const block = new Float32Array(blockSize);
+  for (let row = 0; row < n; row++) {
+    for (let b = 0; b < blocksPerRow; b++) {
+      const start = b * blockSize;
+      block.fill(0);
+      for (let j = 0; j < blockSize && start + j < k; j++) block[j] = at(row, start + j);
+      const params = blockParams4(block, symmetric);
+      scales[row * blocksPerRow + b] = params.scale;
+      if (zeroPoints) zeroPoints[row * zpBytesPerRow + (b >> 1)] |= params.zeroPoint << ((b & 1) * 4);
+      const base = (row * blocksPerRow + b) * (blockSize / 2);
+      for (let j = 0; j < blockSize; j += 2) {
+        const lo = quantizeValue(block[j], params, 0, 15);
+        const hi = quantizeValue(block[j + 1], params, 0, 15);
+        packed[base + j / 2] = lo | (hi << 4);
+      }
+    }
+  }
+  return { n, k, blockSize, blocksPerRow, packed, scales, ...(zeroPoints ? { zeroPoints } : {}) };
+}
+
+function blockParams4(block: Float32Array, symmetric: boolean): AffineParams {
+  if (symmetric) {
+    let extreme = 0;
+    for (const v of block) if (Math.abs(v) > Math.abs(extreme)) extreme = v;
+    const scale = Math.fround(extreme / -8);
+    return scale === 0 ? { scale: 1, zeroPoint: 8 } : { scale, zeroPoint: 8 };
+  }
+  let min = 0;
+  let max = 0;
+  for (const v of block) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return affineParams(min, max, UINT4, false);
+}
+
+/** The [N, K] float matrix a Blockwise4 stands for (for tests and deviation estimates). */
+export function dequantizeBlockwise4(q: Blockwise4): Float32Array {
+  const out = new Float32Array(q.n * q.k);
+  const zpBytesPerRow = Math.ceil(q.blocksPerRow / 2);
+  for (let row = 0; row < q.n; row++) {
+    for (let b = 0; b < q.blocksPerRow; b++) {
+      const scale = q.scales[row * q.blocksPerRow + b];
+      const zeroPoint = q.zeroPoints ? (q.zeroPoints[row * zpBytesPerRow + (b >> 1)] >> ((b & 1) * 4)) & 15 : 8;
+      const base = (row * q.blocksPerRow + b) * (q.blockSize / 2);
+      for (let j = 0; j < q.blockSize && b * q.blockSize + j < q.k; j++) {
+        const nibble = (q.packed[base + (j >> 1)] >> ((j & 1) * 4)) & 15;
+        out[row * q.k + b * q.blockSize + j] = dequantizeValue(nibble, { scale, zeroPoint });
+      }
+    }
+  }
+  return out;
+}
+
+/** How calibration turns observed activations into a range. */
+export type RangeMethod = { readonly kind: "minmax" } | { readonly kind: "percentile"; readonly percentile: number };
+
+/**
+ * The range of observed values: min and max, or the (100 − p)th and pth percentiles (nearest rank),
+ * which ignores the rare outliers that would otherwise stretch the scale for every other value.
+ */
+export function activationRange(values: Float32Array, method: RangeMethod): { min: number; max: number } {
+  if (values.length === 0) return { min: 0, max: 0 };
+  if (method.kind === "minmax") {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of values) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    return { min, max };
+  }
+  const p = method.percentile;
+  if (!(p > 50 && p <= 100)) throw new Error(`percentile must be in (50, 100], got ${p}`);
+  const sorted = Float32Array.from(values).sort();
+  const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+  return { min: rank(1 - p / 100), max: rank(p / 100) };
+}
+
+const F32 = new Float32Array(1);
+const U32 = new Uint32Array(F32.buffer);
+
+/** IEEE binary16 bits of a float32 value, rounded to nearest even (as numpy's astype(float16)). */
+export function float16Bits(value: number): number {
+  F32[0] = value;
+  const x = U32[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && half & 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++; // a carry into the exponent gives ∞, as it should
+  return sign | half;
+}
+
+export function toFloat16(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = float16Bits(values[i]);
+  return out;
+}

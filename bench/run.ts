@@ -39,6 +39,7 @@ import type { BenchReport, LatencyPoint, MachineFacts } from "./report.js";
 import { renderMarkdown } from "./table.js";
 import { runSparseSection, type SparseAttentionReport } from "./sparse-attention.js";
 import { renderSparseSection } from "./sparse-table.js";
+import { renderQuantizeSection, runQuantizeSection, writeQuantizeSection } from "./optimize-quantize.js";
 
 const ROOT = process.cwd();
 const RESULTS = join(ROOT, "bench/results");
@@ -53,7 +54,7 @@ interface Args {
   readonly runs: number;
   readonly seqs: readonly number[];
   /** `sparse`: only the sparse-attention section. */
-  readonly only?: "sparse";
+  readonly only?: "sparse" | "quantize";
   readonly skipSparse: boolean;
   readonly sparseSeqs: readonly number[];
   readonly sparseMaxRunSeconds: number;
@@ -67,11 +68,11 @@ function parseArgs(argv: readonly string[]): Args {
   };
   const quick = argv.includes("--quick");
   const only = value("--only");
-  if (only !== undefined && only !== "sparse") throw new Error(`--only: the only section that runs alone is \`sparse\`, got \`${only}\``);
+  if (only !== undefined && only !== "sparse" && only !== "quantize") throw new Error(`--only: the sections that run alone are \`sparse\` and \`quantize\`, got \`${only}\``);
   const sparseSeqs = (value("--sparse-seqs") ?? "1024,4096,16384").split(",").map(Number);
   for (const s of sparseSeqs) if (!Number.isInteger(s) || s < 64 || s % 64 !== 0) throw new Error(`--sparse-seqs: ${s} is not a positive multiple of 64`);
   return {
-    only,
+    only: only as Args["only"],
     skipSparse: argv.includes("--skip-sparse"),
     sparseSeqs,
     sparseMaxRunSeconds: Number(value("--sparse-max-run-s") ?? 60),
@@ -94,6 +95,13 @@ async function main(): Promise<void> {
     const sparse = await sparseSection(args);
     process.stdout.write(renderSparseSection(sparse));
     log(`wrote ${rel(join(RESULTS, "sparse-attention.md"))} and .json in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    return;
+  }
+  if (args.only === "quantize") {
+    // Issue 4's quantize rows (bench/optimize-quantize.ts): written to bench/results/optimize-quantize.{md,json}.
+    const report = await runQuantizeSection({ root: ROOT, models: MODELS, seqs: args.seqs, runs: args.runs, log });
+    writeQuantizeSection(RESULTS, report);
+    process.stdout.write(renderQuantizeSection(report));
     return;
   }
   const notes: string[] = [];

@@ -5,9 +5,10 @@ import { Codes, error, hasErrors, type Diagnostic } from "../grammar/diagnostics
 import type { SourceFile } from "../grammar/ast.js";
 import { check } from "./check/index.js";
 import type { Graph } from "./ir/graph.js";
-import { PassManager } from "./ir/pass.js";
+import { PassManager, type PassReport } from "./ir/pass.js";
 import { lowerModel } from "./lower/lower.js";
 import { DEFAULT_SPARSE_ATTENTION_OPTIONS, sparseAttention, type SparseAttentionOptions } from "../passes/sparse-attention.js";
+import { planOptimizations } from "../passes/optimize.js";
 import { buildPlan, type ExecutionPlan } from "./plan.js";
 import type { ModelSpec } from "./spec.js";
 
@@ -88,6 +89,16 @@ export interface CompiledModel {
   readonly spec: ModelSpec;
   readonly graph: Graph;
   readonly plan: ExecutionPlan;
+  /** The graph before the `optimize` directives (after exact passes such as sparse attention): what deviation is measured against. */
+  readonly baseline: Graph;
+  /** One entry per `optimize` directive, in order: the graph after it and its report. */
+  readonly optimizations: readonly OptimizationStep[];
+}
+
+export interface OptimizationStep {
+  readonly directive: string;
+  readonly graph: Graph;
+  readonly report: PassReport;
 }
 
 export interface CompileOptions {
@@ -104,6 +115,17 @@ export function compileSpec(spec: ModelSpec, options: CompileOptions = {}): Comp
   if (spec.attention && options.sparseAttention !== false) {
     manager.add(sparseAttention, { ...DEFAULT_SPARSE_ATTENTION_OPTIONS, ...(options.sparseAttention ?? {}) });
   }
-  const { graph, reports } = manager.run(lowered, { bindings: { batch: 1, seq: spec.context } });
-  return { spec, graph, plan: buildPlan(spec, graph, options.onnxFile, reports) };
+  const context = { bindings: { batch: 1, seq: spec.context } };
+  const exact = manager.run(lowered, context);
+  // Each directive runs through its own PassManager step (IR verified after it), so every lossy step's
+  // graph stays available for measuring its deviation from the baseline.
+  const optimizations: OptimizationStep[] = [];
+  let graph = exact.graph;
+  for (const { pass, options: passOptions, directive } of planOptimizations(spec.optimize ?? [])) {
+    const step = new PassManager().add(pass, passOptions as never).run(graph, context);
+    graph = step.graph;
+    optimizations.push({ directive, graph, report: step.reports[0] });
+  }
+  const reports = [...exact.reports, ...optimizations.map((o) => ({ ...o.report, directive: o.directive }))];
+  return { spec, graph, plan: buildPlan(spec, graph, options.onnxFile, reports), baseline: exact.graph, optimizations };
 }

@@ -3,7 +3,7 @@ import type { PassReport } from "./ir/pass.js";
 import { blockLayoutDensity, readBlockLayout } from "./ir/ops/block-layout.js";
 import { blockSparseFigures, scheduleOf } from "./ir/ops/block-sparse-attention.js";
 import { computedFraction } from "./ir/ops/block-sparse-schedule.js";
-import { graphStats } from "./ir/stats.js";
+import { graphStats, type GraphStats } from "./ir/stats.js";
 import { BYTES_PER_ELEMENT, elementCount, type Dim } from "./ir/types.js";
 import type { ModelSpec } from "./spec.js";
 
@@ -68,9 +68,42 @@ export interface PlannedHead {
 /** A pass that ran while compiling, with what it reported. */
 export interface PlannedPass {
   readonly pass: string;
+  /** The `optimize` directive it carried out, when it came from one. */
+  readonly directive?: string;
   readonly changed: boolean;
+  /** It changed what the model computes; `deviation` then says by how much. */
+  readonly lossy?: boolean;
   readonly notes: readonly string[];
   readonly statistics: Readonly<Record<string, number>>;
+  /** Counted from the graph before and after the pass (FLOPs at batch 1 and full context). */
+  readonly before?: PlannedCost;
+  readonly after?: PlannedCost;
+  /** Outputs of the model after this pass against the unoptimized model, on seeded sample inputs (ONNX Runtime). */
+  readonly deviation?: PlannedDeviation;
+}
+
+export interface PlannedCost {
+  readonly parameters: number;
+  readonly weightBytes: number;
+  readonly flops: number;
+}
+
+/** How far one model's outputs are from another's on the same inputs (runtime/deviation.ts measures it). */
+export interface PlannedDeviation {
+  readonly inputs: { readonly batch: number; readonly seq: number; readonly seed: number };
+  /** The output the headline figures are for: `logits` when present, else the first output. */
+  readonly primary: string;
+  readonly outputs: Readonly<Record<string, OutputDeviation>>;
+}
+
+export interface OutputDeviation {
+  readonly maxAbs: number;
+  /** Σ|a − b| / Σ|a| over all elements (a: the unoptimized model's output). */
+  readonly meanRelative: number;
+  /** Cosine similarity of the flattened outputs. */
+  readonly cosine: number;
+  /** LM logits: fraction of positions whose arg-max token agrees. */
+  readonly top1Agreement?: number;
 }
 
 export interface PlannedGraph {
@@ -110,6 +143,7 @@ export function buildPlan(spec: ModelSpec, graph: Graph, file?: string, reports:
   let attentionPeak = 0;
   for (let layer = 0; layer < spec.layers; layer++) {
     const group = `layers.${layer}`;
+    if (!graph.nodes.some((n) => n.scope.startsWith(`${group}.`))) continue; // removed by `prune layers`
     const node = graph.nodes.find((n) => n.scope === `${group}.attn` && (n.op === "attention" || n.op === "block_sparse_attention"));
     const planned = plannedAttention(spec, node, layer, notes.find((n) => n.startsWith(`${group}.attn: `))?.slice(`${group}.attn: `.length));
     attentionPeak = Math.max(attentionPeak, planned.peakBytes);
@@ -159,9 +193,23 @@ export function buildPlan(spec: ModelSpec, graph: Graph, file?: string, reports:
           peakBytes,
           note: "estimate at batch 1 and full context: residual stream, q/k/v, and the larger of one layer's attention (scores, probabilities, gathered key/value blocks) or its FFN hidden state",
         },
-        passes: reports.map((r) => ({ pass: r.pass, changed: r.changed, notes: r.notes, statistics: r.statistics })),
+        passes: reports.map(plannedPass),
       },
     ],
+  };
+}
+
+function plannedPass(r: PassReport): PlannedPass {
+  const cost = (s: GraphStats | undefined): PlannedCost | undefined => s && { parameters: s.parameters, weightBytes: s.weightBytes, flops: s.flops };
+  return {
+    pass: r.pass,
+    ...(r.directive ? { directive: r.directive } : {}),
+    changed: r.changed,
+    ...(r.lossy ? { lossy: true } : {}),
+    notes: r.notes,
+    statistics: r.statistics,
+    ...(r.before ? { before: cost(r.before) } : {}),
+    ...(r.after ? { after: cost(r.after) } : {}),
   };
 }
 
@@ -180,7 +228,7 @@ function plannedAttention(spec: ModelSpec, node: Node | undefined, layer: number
   const figures =
     lowering === "block-sparse"
       ? blockSparseFigures(node!.attrs, S)
-      : Array.from({ length: spec.heads }, () => ({
+      : Array.from({ length: typeof node?.attrs.heads === "number" ? node.attrs.heads : spec.heads }, () => ({
           flops: denseFlops,
           scoreBytes: denseBytes,
           // The mask: one S×S table shared by all heads, or one per head when their layouts differ.

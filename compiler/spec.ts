@@ -1,5 +1,6 @@
 import type { Span } from "../grammar/span.js";
 import type { AttentionLayouts } from "./attention/layout.js";
+import type { OptimizeDirective } from "./check/optimize/index.js";
 
 /**
  * A checked model specification: every field resolved to a value, defaults applied, `extends`
@@ -55,6 +56,8 @@ export interface ModelSpec {
   readonly target: TargetSpec;
   /** Sparse attention layouts from the `attention` block; absent means dense attention everywhere. */
   readonly attention?: AttentionLayouts;
+  /** The `optimize` block's directives, checked, in the order written (passes/optimize.ts runs them); absent when there are none. */
+  readonly optimize?: readonly OptimizeDirective[];
   /** Where each field was set (for diagnostics raised after checking, e.g. by passes). */
   readonly spans: Readonly<Record<string, Span>>;
 }

@@ -4,3 +4,4 @@ export { readModelMetadata } from "./model-metadata.js";
 export { runModel, latencySummary, type Checksum, type OutputSummary, type RunOptions, type RunResult } from "./run.js";
 export { ModelRunError } from "./errors.js";
 export { InputRandom } from "./random.js";
+export { measureDeviation, compareOutputs, DEFAULT_DEVIATION_INPUTS, type Deviation, type DeviationOptions, type OutputDeviation } from "./deviation.js";

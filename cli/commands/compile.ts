@@ -11,6 +11,7 @@ import { fileSize, gigaflops, mebibytes, seconds, shortCount, table, withSeparat
 import { loadSpec } from "../front-end.js";
 import { reportCannotWrite, reportError, type Io } from "../io.js";
 import { tfcVersion } from "../version.js";
+import { optimizationSummary, withDeviations } from "./optimize-report.js";
 
 interface CompileOptions {
   readonly output?: string;
@@ -19,6 +20,7 @@ interface CompileOptions {
   readonly opset?: number;
   readonly quiet?: boolean;
   readonly planOnly?: boolean;
+  readonly deviation?: boolean;
 }
 
 /** Layer tables longer than this show their first and last rows only; plan.json has them all. */
@@ -39,6 +41,7 @@ export function registerCompile(program: Command, context: CommandContext): void
     .option("--model <name>", "the model to compile, when FILE declares several")
     .addOption(new Option("--opset <n>", "ONNX opset to emit, overriding the spec's target").argParser(parseOpset))
     .option("--plan-only", "write the plan without emitting (or allocating) any weights")
+    .option("--no-deviation", "skip running the model before and after lossy `optimize` directives to measure their deviation")
     .option("-q, --quiet", "print nothing on success")
     .addHelpText(
       "after",
@@ -77,7 +80,10 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   // The plan names its model relative to itself, so the two files can be moved together.
   const onnxFromPlan = relative(dirname(resolve(planPath)), resolve(onnxPath)).split(sep).join("/");
   const [{ compileSpec }, { writeOnnxFile }] = await Promise.all([import("../../compiler/pipeline.js"), import("../../compiler/onnx/index.js")]);
-  const { graph, plan } = compileSpec(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan });
+  const compiled = compileSpec(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan });
+  const { graph } = compiled;
+  const measured = options.planOnly || options.deviation === false ? { plan: compiled.plan } : await withDeviations(compiled, spec.target.opset);
+  const { plan } = measured;
 
   if (!options.planOnly) {
     try {
@@ -100,7 +106,7 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   }
   const elapsed = performance.now() - started;
   const written = options.planOnly ? [planPath] : [onnxPath, planPath];
-  if (!options.quiet) io.out(summary(plan, written, elapsed).join("\n") + "\n");
+  if (!options.quiet) io.out([...summary(plan, written, elapsed), ...optimizationSummary(plan, measured.skipped)].join("\n") + "\n");
   return ExitCode.Success;
 }
 

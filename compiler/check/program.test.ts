@@ -115,7 +115,7 @@ describe("one run reports every problem", () => {
       "  position alibi",
       "  hedas 3",
       "  attention { default : window block }",
-      "  optimize { prune heads 20% by l2 }",
+      "  optimize { recompute every 2 layers }",
       "  target onnx { opset 12  precision fp16 }",
       "}",
       "",
@@ -130,7 +130,7 @@ describe("one run reports every problem", () => {
       "E0207 6:31 unexpected value `tied` in `norm`",
       "E0501 7:12 `position alibi` is not supported yet",
       "E0201 8:3 unknown field `hedas`",
-      "E0501 10:14 `prune` is not supported yet",
+      "E0501 10:14 `recompute` is not supported yet",
       "E0205 11:23 opset 12 is not supported",
       "E0501 11:37 precision `fp16` is not supported yet",
     ]);

@@ -1,4 +1,4 @@
-import { DIRECTIVE_NAMES, type Field, type ModelDeclaration, type TargetBlock } from "../../grammar/ast.js";
+import { DIRECTIVE_NAMES, type Field, type ModelDeclaration, type OptimizeBlock, type TargetBlock } from "../../grammar/ast.js";
 import { Codes, error } from "../../grammar/diagnostics.js";
 import { FIELD_NAMES, FIELDS, isFieldName, type FieldName } from "./fields.js";
 import { quote } from "./format.js";
@@ -7,7 +7,6 @@ import type { Report } from "./report.js";
 import { didYouMean } from "./suggest.js";
 import { TARGET_FIELD_NAMES, TARGET_FIELDS, TARGET_NAMES, isTargetFieldName, type TargetFieldName } from "./target.js";
 import { readAttentionBlock, type ReadAttention } from "./attention/read.js";
-import { reportOptimizeBlock } from "./unsupported.js";
 
 /** A field as written in one model declaration. */
 export interface DeclaredField {
@@ -26,6 +25,8 @@ export interface ModelMembers {
   };
   /** The `attention` block, read; a child's replaces its parent's whole. */
   readonly attention?: ReadAttention;
+  /** The `optimize` block, checked against the model in resolve-model (compiler/check/optimize); a child's replaces its parent's whole. */
+  readonly optimize?: OptimizeBlock;
 }
 
 /**
@@ -38,6 +39,7 @@ export function readModelMembers(model: ModelDeclaration, referenceNames: Readon
   const fields = new Map<FieldName, DeclaredField>();
   let target: ModelMembers["target"];
   let attention: ReadAttention | undefined;
+  let optimize: OptimizeBlock | undefined;
 
   for (const member of model.members) {
     switch (member.kind) {
@@ -69,7 +71,17 @@ export function readModelMembers(model: ModelDeclaration, referenceNames: Readon
         break;
       }
       case "OptimizeBlock":
-        reportOptimizeBlock(member, report);
+        if (optimize) {
+          report(
+            error(Codes.DuplicateField, `\`optimize\` is given twice in ${quote(model.name.name)}`, member.keyword.span, {
+              label: "second optimize block",
+              labels: [{ span: optimize.keyword.span, message: "first optimize block" }],
+              help: "put every directive in one `optimize { … }` block; they run in the order written",
+            }),
+          );
+        } else {
+          optimize = member;
+        }
         break;
       case "TargetBlock": {
         const targetFields = readTarget(member, model, targetContext, report);
@@ -88,7 +100,7 @@ export function readModelMembers(model: ModelDeclaration, referenceNames: Readon
       }
     }
   }
-  return { model, fields, target, attention };
+  return { model, fields, target, attention, optimize };
 }
 
 function readTarget(

@@ -25,6 +25,7 @@ import { LIMITS } from "./limits.js";
 import { checkNumber, type NumberRule } from "./numbers.js";
 import type { ReadField } from "./read.js";
 import type { DeclaredField, ModelMembers } from "./read-model.js";
+import { readOptimizeBlock, type OptimizeDirective } from "./optimize/index.js";
 import { contains, type Report } from "./report.js";
 import { didYouMean } from "./suggest.js";
 import { DEFAULT_TARGET, TARGET_FIELDS, type TargetFieldName, type TargetValues } from "./target.js";
@@ -50,11 +51,13 @@ export function resolveModel(model: ModelDeclaration, options: ResolveOptions): 
   const targetFields = new Map<TargetFieldName, DeclaredField>();
   let targetName: Span | undefined;
   let attentionBlock: ModelMembers["attention"];
+  let optimizeBlock: ModelMembers["optimize"];
   for (const declaration of options.lineage.chain) {
     const members = options.members(declaration);
     for (const [name, field] of members.fields) fields.set(name, field);
     // A child's attention block replaces its parent's whole: rules are not merged across models.
     if (members.attention) attentionBlock = members.attention;
+    if (members.optimize) optimizeBlock = members.optimize;
     if (members.target) {
       targetName = members.target.block.name.span;
       for (const [name, field] of members.target.fields) targetFields.set(name, field);
@@ -119,6 +122,12 @@ export function resolveModel(model: ModelDeclaration, options: ResolveOptions): 
     }
   }
 
+  let optimize: readonly OptimizeDirective[] | undefined;
+  if (optimizeBlock) {
+    optimize = resolveOptimize(optimizeBlock, problems === 0 ? resolver : undefined, model.name.name, report);
+    if (!optimize) return undefined;
+  }
+
   if (problems > 0 || !target || missing.length > 0 || (attention && !attention.ok)) return undefined;
   const get = <K extends FieldName>(name: K) => values.get(name) as FieldValues[K] | undefined;
   const kind = get("kind");
@@ -150,12 +159,14 @@ export function resolveModel(model: ModelDeclaration, options: ResolveOptions): 
   if (targetName) spans.target = targetName;
   for (const [name, field] of targetFields) spans[name] = field.field.span;
   if (attentionBlock) spans.attention = attentionBlock.block.span;
+  if (optimizeBlock) spans.optimize = optimizeBlock.span;
 
   const spec: ModelSpec = {
     name: model.name.name,
     kind, vocab, context, width, layers, heads, kvHeads, headDim, ffn, norm, position, bias, tokenTypes, output, weights,
     target,
     ...(attention?.layouts ? { attention: attention.layouts } : {}),
+    ...(optimize && optimize.length > 0 ? { optimize } : {}),
     spans,
   };
 
@@ -175,6 +186,36 @@ export function resolveModel(model: ModelDeclaration, options: ResolveOptions): 
     return undefined;
   }
   return spec;
+}
+
+/** The optimize block checked against this model's resolved fields (compiler/check/optimize). */
+function resolveOptimize(
+  block: NonNullable<ModelMembers["optimize"]>,
+  resolver: FieldResolver | undefined,
+  name: string,
+  report: Report,
+): readonly OptimizeDirective[] | undefined {
+  if (!resolver) return readOptimizeBlock(block, { number: () => undefined, report });
+  const kind = resolver.field("kind");
+  const vocab = resolver.field("vocab");
+  const width = resolver.field("width");
+  const layers = resolver.field("layers");
+  const heads = resolver.field("heads");
+  const kvHeads = resolver.field("kv_heads");
+  const headDim = resolver.field("head_dim");
+  const ffn = resolver.field("ffn");
+  const output = resolver.field("output");
+  if (
+    kind === undefined || vocab === undefined || width === undefined || layers === undefined || heads === undefined ||
+    kvHeads === undefined || headDim === undefined || ffn === undefined || output === undefined
+  ) {
+    return readOptimizeBlock(block, { number: () => undefined, report });
+  }
+  return readOptimizeBlock(block, {
+    model: { name, kind, vocab, width, layers, heads, kvHeads, headDim, ffnSize: ffn.size, activation: ffn.activation, output },
+    number: (expr, rule) => resolver.expression(expr, rule),
+    report,
+  });
 }
 
 function resolveTarget(fields: ReadonlyMap<TargetFieldName, DeclaredField>, env: BuildEnv): TargetSpec | undefined {

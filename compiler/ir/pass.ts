@@ -5,11 +5,15 @@ import { verifyGraph } from "./verify.js";
 /** What a pass says it did. `before`/`after` are filled in by the pass manager from the graphs. */
 export interface PassReport {
   readonly pass: string;
+  /** The `optimize` directive the pass carried out, in canonical text (`prune heads 25% by l2 per_layer`). */
+  readonly directive?: string;
   readonly changed: boolean;
   /** One line per notable thing done or declined ("layer 3: 2 heads pruned", "no linear to quantize"). */
   readonly notes: readonly string[];
   /** Pass-specific figures (sparsity per layer, deviation …). */
   readonly statistics: Readonly<Record<string, number>>;
+  /** The pass changed what the model computes (pruning, merged weights): its deviation is worth measuring. */
+  readonly lossy?: boolean;
   readonly before?: GraphStats;
   readonly after?: GraphStats;
 }
@@ -24,6 +28,8 @@ export interface PassResult {
   readonly changed: boolean;
   readonly notes?: readonly string[];
   readonly statistics?: Readonly<Record<string, number>>;
+  /** True when the new graph computes something else than the old one (see PassReport.lossy). */
+  readonly lossy?: boolean;
 }
 
 /** A graph transformation: a pure function from a graph to a new graph, with a name and options. */
@@ -79,6 +85,7 @@ export class PassManager {
         changed: result.changed,
         notes: result.notes ?? [],
         statistics: result.statistics ?? {},
+        ...(result.lossy ? { lossy: true } : {}),
         before,
         after: graphStats(result.graph, context.bindings),
       });

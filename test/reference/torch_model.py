@@ -6,7 +6,16 @@ has one (nn.Linear, nn.Embedding, nn.LayerNorm, F.gelu, F.silu, torch.softmax) a
 what torch 1.13 lacks (RMSNorm, rotary, the sinusoidal table).
 
 Config: the checked ModelSpec as JSON (compiler/spec.ts); keys it does not need (name, weights,
-target, spans) are ignored.
+target, spans, optimize) are ignored. Two optional keys describe a model the optimize passes changed
+(docs/optimize.md), so the reference builds that architecture itself:
+
+  "structure": one entry per remaining layer, in order:
+      {"heads": H, "kvHeads": KV, "ffn": F,
+       "attn": "layers.0", "ffn_params": "layers.0", "attn_norm": "layers.1", "ffn_norm": "layers.1"}
+    where each prefix names the parameters the layer reads (`<prefix>.attn.q.weight`,
+    `<prefix>.attn_norm.weight`, ...). Layers naming the same prefix share one torch module.
+  "embeddingSize": E: ALBERT's factorized embedding, tokens [vocab, E] then `embed.project` (E → width,
+    no bias); a tied LM head reads both transposed.
 """
 
 import math
@@ -80,6 +89,15 @@ def normalize_config(cfg):
         c["output"].setdefault("tied", False)
     if c["output"]["kind"] == "classifier":
         need(isinstance(c["output"].get("classes"), int) and c["output"]["classes"] >= 1, "output.classes must be a positive int")
+    if "structure" not in c:
+        c["structure"] = [
+            {"heads": c["heads"], "kvHeads": c["kvHeads"], "ffn": c["ffn"]["size"], "attn": f"layers.{i}",
+             "ffn_params": f"layers.{i}", "attn_norm": f"layers.{i}", "ffn_norm": f"layers.{i}"}
+            for i in range(c["layers"])
+        ]
+    for entry in c["structure"]:
+        need(entry["heads"] % entry["kvHeads"] == 0, f"structure: heads ({entry['heads']}) must be a multiple of kvHeads ({entry['kvHeads']})")
+    c.setdefault("embeddingSize", None)
     return c
 
 
@@ -133,9 +151,9 @@ def make_norm(kind, width, eps):
 
 
 class Attention(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, heads=None, kv_heads=None):
         super().__init__()
-        self.h, self.kv, self.d = c["heads"], c["kvHeads"], c["headDim"]
+        self.h, self.kv, self.d = heads or c["heads"], kv_heads or c["kvHeads"], c["headDim"]
         self.causal = c["kind"] == "decoder"
         w, b = c["width"], c["bias"]
         self.q = nn.Linear(w, self.h * self.d, bias=b)
@@ -167,9 +185,9 @@ class Attention(nn.Module):
 
 
 class FFN(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, size=None):
         super().__init__()
-        w, f, b = c["width"], c["ffn"]["size"], c["bias"]
+        w, f, b = c["width"], size or c["ffn"]["size"], c["bias"]
         self.activation = c["ffn"]["activation"]
         self.up = nn.Linear(w, f, bias=b)
         self.gate = nn.Linear(w, f, bias=b) if self.activation in GATED else None
@@ -194,13 +212,13 @@ class FFN(nn.Module):
 
 
 class Layer(nn.Module):
-    def __init__(self, c):
+    def __init__(self, c, attn, attn_norm, ffn, ffn_norm):
         super().__init__()
         self.pre = c["norm"]["placement"] == "pre"
-        self.attn = Attention(c)
-        self.attn_norm = make_norm(c["norm"]["kind"], c["width"], c["norm"]["eps"])
-        self.ffn = FFN(c)
-        self.ffn_norm = make_norm(c["norm"]["kind"], c["width"], c["norm"]["eps"])
+        self.attn = attn
+        self.attn_norm = attn_norm
+        self.ffn = ffn
+        self.ffn_norm = ffn_norm
 
     def forward(self, h, rope=None):
         if self.pre:
@@ -220,12 +238,34 @@ class ReferenceModel(nn.Module):
         self.pre = c["norm"]["placement"] == "pre"
         pos = c["position"]["kind"]
 
-        self.tokens = nn.Embedding(c["vocab"], w)
+        e = c["embeddingSize"]
+        self.tokens = nn.Embedding(c["vocab"], e or w)
+        self.project = nn.Linear(e, w, bias=False) if e else None
         self.positions = nn.Embedding(c["context"], w) if pos == "learned" else None
         self.token_types = nn.Embedding(c["tokenTypes"], w) if c["tokenTypes"] > 0 else None
         # BERT's embedding norm, of the configured kind (LayerNorm for BERT itself).
         self.embed_norm = make_norm(c["norm"]["kind"], w, c["norm"]["eps"]) if not self.pre else None
-        self.layers = nn.ModuleList(Layer(c) for _ in range(c["layers"]))
+        # Modules by parameter prefix: layers that read the same parameters share one module.
+        self.shared = nn.ModuleDict()
+
+        def module(kind, prefix, build):
+            key = f"{kind}:{prefix}".replace(".", "_")
+            if key not in self.shared:
+                self.shared[key] = build()
+            return self.shared[key]
+
+        norm_of = lambda: make_norm(c["norm"]["kind"], w, c["norm"]["eps"])  # noqa: E731
+        self.layer_names = [dict(e) for e in c["structure"]]
+        self.layers = nn.ModuleList(
+            Layer(
+                c,
+                module("attn", e["attn"], lambda e=e: Attention(c, e["heads"], e["kvHeads"])),
+                module("attn_norm", e["attn_norm"], norm_of),
+                module("ffn", e["ffn_params"], lambda e=e: FFN(c, e["ffn"])),
+                module("ffn_norm", e["ffn_norm"], norm_of),
+            )
+            for e in c["structure"]
+        )
         self.final_norm = make_norm(c["norm"]["kind"], w, c["norm"]["eps"]) if self.pre else None
 
         # Tables are plain float64 attributes, not buffers, so .float()/.double() never round them
@@ -259,6 +299,8 @@ class ReferenceModel(nn.Module):
         if S < 1 or S > c["context"]:
             raise ValueError(f"seq {S} is outside 1..context ({c['context']})")
         h = self.tokens(input_ids)
+        if self.project is not None:
+            h = self.project(h)
         if self.positions is not None:
             h = h + self.positions.weight[:S]
         if self.sinusoidal is not None:
@@ -278,7 +320,12 @@ class ReferenceModel(nn.Module):
         if self.pooler is not None:
             outs["pooled"] = torch.tanh(self.pooler(h[:, 0]))
         if self.output_kind == "lm":
-            outs["logits"] = self.lm(h) if self.lm is not None else F.linear(h, self.tokens.weight)
+            if self.lm is not None:
+                outs["logits"] = self.lm(h)
+            elif self.project is not None:
+                outs["logits"] = F.linear(F.linear(h, self.project.weight.t()), self.tokens.weight)
+            else:
+                outs["logits"] = F.linear(h, self.tokens.weight)
         elif self.output_kind == "classifier":
             src = outs["pooled"] if c["kind"] == "encoder" else h[:, S - 1]
             outs["logits"] = self.classifier(src)
@@ -306,22 +353,23 @@ def parameter_map(model):
             entries.append((f"{name}.bias", mod.bias, False))
 
     entries.append(("embed.tokens", model.tokens.weight, False))
+    if model.project is not None:
+        linear("embed.project", model.project)
     if model.positions is not None:
         entries.append(("embed.positions", model.positions.weight, False))
     if model.token_types is not None:
         entries.append(("embed.token_types", model.token_types.weight, False))
     if model.embed_norm is not None:
         norm("embed.norm", model.embed_norm)
-    for i, layer in enumerate(model.layers):
-        p = f"layers.{i}"
+    for names, layer in zip(model.layer_names, model.layers):
         for part in ("q", "k", "v", "o"):
-            linear(f"{p}.attn.{part}", getattr(layer.attn, part))
-        norm(f"{p}.attn_norm", layer.attn_norm)
-        linear(f"{p}.ffn.up", layer.ffn.up)
+            linear(f"{names['attn']}.attn.{part}", getattr(layer.attn, part))
+        norm(f"{names['attn_norm']}.attn_norm", layer.attn_norm)
+        linear(f"{names['ffn_params']}.ffn.up", layer.ffn.up)
         if layer.ffn.gate is not None:
-            linear(f"{p}.ffn.gate", layer.ffn.gate)
-        linear(f"{p}.ffn.down", layer.ffn.down)
-        norm(f"{p}.ffn_norm", layer.ffn_norm)
+            linear(f"{names['ffn_params']}.ffn.gate", layer.ffn.gate)
+        linear(f"{names['ffn_params']}.ffn.down", layer.ffn.down)
+        norm(f"{names['ffn_norm']}.ffn_norm", layer.ffn_norm)
     if model.final_norm is not None:
         norm("final_norm", model.final_norm)
     if model.pooler is not None:
@@ -330,7 +378,9 @@ def parameter_map(model):
         linear("head.classifier", model.classifier)
     if model.lm is not None:
         linear("head.lm", model.lm)
-    return entries
+    # A shared module appears once per layer that reads it; its parameters are loaded once.
+    seen = set()
+    return [e for e in entries if not (e[0] in seen or seen.add(e[0]))]
 
 
 def expected_shapes(model):

@@ -47,8 +47,8 @@ export function resolveAttention(read: ReadAttention, env: AttentionEnv): Resolv
       ok = false;
       return;
     }
-    const layers = assignment.isDefault ? allOf(env.layers) : select(assignment.layers, env.layers, "layer", env);
-    const heads = select(assignment.heads, env.heads, "head", env);
+    const layers = assignment.isDefault ? allOf(env.layers) : selectIndices(assignment.layers, env.layers, "layer", env);
+    const heads = selectIndices(assignment.heads, env.heads, "head", env);
     if (!layers || !heads || !pattern) {
       ok = false;
       return;
@@ -86,8 +86,13 @@ function allOf(count: number): number[] {
 
 const INDEX_RULE = (noun: string): NumberRule => ({ what: `a ${noun} number`, integer: true, sign: "nonNegative" });
 
-/** The layers or heads a selector value picks, ascending; undefined after reporting a problem. */
-function select(value: Value | undefined, count: number, noun: "layer" | "head", env: AttentionEnv): number[] | undefined {
+/** The layers or heads a selector value picks, ascending; undefined after reporting a problem. Also reads `prune` directives' indices. */
+export function selectIndices(
+  value: Value | undefined,
+  count: number,
+  noun: "layer" | "head",
+  env: Pick<AttentionEnv, "model" | "number" | "report">,
+): number[] | undefined {
   if (!value) return allOf(count);
   const picked = new Set<number>();
   const numbered = count === 1 ? `the only ${noun} is 0` : `${noun}s are numbered 0 to ${count - 1}`;

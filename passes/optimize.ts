@@ -1,0 +1,69 @@
+import type { OptimizeDirective, PruneDirective, QuantizeDirective, ShareDirective } from "../compiler/check/optimize/index.js";
+import type { Pass } from "../compiler/ir/pass.js";
+import { pruneFfn } from "./prune-ffn.js";
+import { pruneHeads } from "./prune-heads.js";
+import { pruneLayers } from "./prune-layers.js";
+import { pruneWeights } from "./prune-weights.js";
+import { shareEmbeddingsFactorized } from "./share-embeddings-factorized.js";
+import { shareEmbeddingsTied } from "./share-embeddings-tied.js";
+import { shareLayers } from "./share-layers.js";
+
+/** One directive of an `optimize` block as the pass that carries it out, with its options. */
+export interface PlannedOptimization {
+  readonly pass: Pass<never>;
+  readonly options: unknown;
+  /** The directive in canonical text (`prune heads 25% by l2`), for reports. */
+  readonly directive: string;
+}
+
+type Planner<D> = (directive: D) => PlannedOptimization;
+
+function planned<O>(pass: Pass<O>, options: O, directive: string): PlannedOptimization {
+  return { pass: pass as Pass<never>, options, directive };
+}
+
+const planShare: Planner<ShareDirective> = (d) => {
+  if (d.part !== "embeddings") {
+    const grouping = d.groupSize === Number.POSITIVE_INFINITY ? "all" : `groups of ${d.groupSize}`;
+    return planned(shareLayers, { part: d.part, groupSize: d.groupSize }, `share ${d.part} ${grouping}`);
+  }
+  return d.mode === "tied"
+    ? planned(shareEmbeddingsTied, {}, "share embeddings tied")
+    : planned(shareEmbeddingsFactorized, { size: d.size }, `share embeddings factorized ${d.size}`);
+};
+
+const planPrune: Planner<PruneDirective> = (d) => {
+  const share = (fraction: number) => `${Number((fraction * 100).toPrecision(6))}%`;
+  switch (d.part) {
+    case "heads":
+      if ("explicit" in d) {
+        const text = [...d.explicit].map(([layer, heads]) => `layers ${layer} [${heads.join(", ")}]`).join(" ");
+        return planned(pruneHeads, { explicit: d.explicit }, `prune heads ${text}`);
+      }
+      return planned(pruneHeads, { fraction: d.fraction, norm: d.norm, scope: d.scope }, `prune heads ${share(d.fraction)} by ${d.norm} ${d.scope}`);
+    case "ffn":
+      return planned(pruneFfn, { fraction: d.fraction, norm: d.norm, scope: d.scope }, `prune ffn ${share(d.fraction)} by ${d.norm} ${d.scope}`);
+    case "layers":
+      return planned(pruneLayers, { layers: d.layers }, `prune layers [${d.layers.join(", ")}]`);
+    case "weights":
+      return planned(pruneWeights, { fraction: d.fraction, scope: d.scope }, `prune weights ${share(d.fraction)} magnitude ${d.scope}`);
+  }
+};
+
+const planQuantize: Planner<QuantizeDirective> = () => {
+  throw new Error("internal: `quantize` directives are not supported yet and never reach a spec");
+};
+
+/** The passes an `optimize` block asks for, in the order written. */
+export function planOptimizations(directives: readonly OptimizeDirective[]): PlannedOptimization[] {
+  return directives.map((d) => {
+    switch (d.kind) {
+      case "share":
+        return planShare(d);
+      case "prune":
+        return planPrune(d);
+      case "quantize":
+        return planQuantize(d);
+    }
+  });
+}

@@ -1,6 +1,9 @@
 import type { OptimizeDirective, PruneDirective, QuantizeDirective, ShareDirective } from "../compiler/check/optimize/index.js";
 import type { Pass } from "../compiler/ir/pass.js";
 import { pruneFfn } from "./prune-ffn.js";
+import { quantizeEmbeddings } from "./quantize-embeddings.js";
+import { quantizeFp16 } from "./quantize-fp16.js";
+import { quantizeMatmul } from "./quantize-matmul.js";
 import { pruneHeads } from "./prune-heads.js";
 import { pruneLayers } from "./prune-layers.js";
 import { pruneWeights } from "./prune-weights.js";
@@ -50,8 +53,17 @@ const planPrune: Planner<PruneDirective> = (d) => {
   }
 };
 
-const planQuantize: Planner<QuantizeDirective> = () => {
-  throw new Error("internal: `quantize` directives are not supported yet and never reach a spec");
+const planQuantize: Planner<QuantizeDirective> = (d) => {
+  const symmetry = (symmetric: boolean) => (symmetric ? "symmetric" : "asymmetric");
+  if (d.target === "fp16") return planned(quantizeFp16, {}, "quantize fp16");
+  if (d.target === "embeddings") {
+    return d.bits === 8
+      ? planned(quantizeEmbeddings, { bits: 8, perRow: d.perRow, symmetric: d.symmetric }, `quantize embeddings int8 ${d.perRow ? "per_row" : "per_tensor"} ${symmetry(d.symmetric)}`)
+      : planned(quantizeEmbeddings, { bits: 4, blockSize: d.blockSize, symmetric: d.symmetric }, `quantize embeddings int4 block ${d.blockSize} ${symmetry(d.symmetric)}`);
+  }
+  return d.bits === 8
+    ? planned(quantizeMatmul, { bits: 8, mode: d.mode, perChannel: d.perChannel, symmetric: d.symmetric }, `quantize matmul int8 ${d.mode} ${d.perChannel ? "per_channel" : "per_tensor"} ${symmetry(d.symmetric)}`)
+    : planned(quantizeMatmul, { bits: 4, blockSize: d.blockSize, symmetric: d.symmetric, accuracyLevel: d.accuracyLevel }, `quantize matmul int4 block ${d.blockSize} ${symmetry(d.symmetric)} accuracy ${d.accuracyLevel === 0 ? "fp32" : "int8"}`);
 };
 
 /** The passes an `optimize` block asks for, in the order written. */

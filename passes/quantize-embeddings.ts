@@ -78,6 +78,6 @@ export const quantizeEmbeddings: Pass<QuantizeEmbeddingsOptions> = {
     });
     if (heads > 0) notes.push("the LM head reads its tied table quantized (write `quantize matmul` first to give it the matmul scheme)");
     if (quantized.size === 0) notes.push("no float32 embedding table to quantize");
-    return { graph: result, changed: quantized.size > 0, notes, statistics: { tablesQuantized: quantized.size, tiedHeadsQuantized: heads } };
+    return { graph: result, changed: quantized.size > 0, lossy: true, notes, statistics: { tablesQuantized: quantized.size, tiedHeadsQuantized: heads } };
   },
 };

@@ -75,6 +75,7 @@ export const quantizeFp16: Pass<QuantizeFp16Options> = {
     return {
       graph: b.build(),
       changed: converted > 0,
+      lossy: true,
       notes: converted > 0 ? [] : ["no float32 weight read only by fp16 ops"],
       statistics: { weightsToFp16: converted, casts: castCount },
     };

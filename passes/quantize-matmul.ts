@@ -72,6 +72,7 @@ export const quantizeMatmul: Pass<QuantizeMatmulOptions> = {
     return {
       graph: result,
       changed: linears > 0,
+      lossy: true,
       notes,
       statistics: { linearsQuantized: linears, weightsQuantized: quantized.size, tiedLookupsQuantized: lookups, linearsLeft: decision.left },
     };

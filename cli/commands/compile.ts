@@ -82,13 +82,17 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   const [{ compileSpec }, { writeOnnxFile }] = await Promise.all([import("../../compiler/pipeline.js"), import("../../compiler/onnx/index.js")]);
   const compiled = compileSpec(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan });
   const { graph } = compiled;
-  const measured = options.planOnly || options.deviation === false ? { plan: compiled.plan } : await withDeviations(compiled, spec.target.opset);
+  const emit = { opset: spec.target.opset, producerVersion: tfcVersion() };
+  const measured: { plan: ExecutionPlan; skipped?: string; model?: Uint8Array } =
+    options.planOnly || options.deviation === false ? { plan: compiled.plan } : await withDeviations(compiled, spec.target.opset, emit);
   const { plan } = measured;
 
   if (!options.planOnly) {
     try {
       mkdirSync(dirname(onnxPath), { recursive: true });
-      await writeOnnxFile(graph, onnxPath, { opset: spec.target.opset, producerVersion: tfcVersion() });
+      // The deviation run has already emitted the final model when its last step is lossy: the same bytes.
+      if (measured.model) writeFileAtomic(onnxPath, measured.model);
+      else await writeOnnxFile(graph, onnxPath, emit);
     } catch (e) {
       if (e instanceof OnnxEmitError) {
         reportError(io, `cannot emit \`${spec.name}\` as ONNX: ${e.message}`, "`--plan-only` writes its plan without emitting weights");

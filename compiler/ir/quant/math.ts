@@ -84,28 +84,68 @@ export interface QuantizedMatrix {
   readonly zeroPoints: Int8Array | Uint8Array;
 }
 
-/** int8/uint8 quantization of a matrix, per tensor or per channel (along `channelAxis`). */
+/**
+ * int8/uint8 quantization of a matrix, per tensor or per channel (along `channelAxis`). The loops
+ * are quantizeValue's formula written out per channel: this runs over every weight of a model.
+ */
 export function quantizeMatrix(m: MatrixView, format: IntFormat, options: { symmetric: boolean; perChannel: boolean }): QuantizedMatrix {
   if (format.bits !== 8) throw new Error(`quantizeMatrix stores 8-bit values; use quantizeBlockwise4 for 4 bits`);
-  const channels = options.perChannel ? (m.channelAxis === 1 ? m.cols : m.rows) : 1;
+  const { data, rows, cols } = m;
+  const byColumn = options.perChannel && m.channelAxis === 1;
+  const byRow = options.perChannel && m.channelAxis === 0;
+  const channels = byColumn ? cols : byRow ? rows : 1;
   const mins = new Float64Array(channels).fill(Infinity);
   const maxs = new Float64Array(channels).fill(-Infinity);
-  const channelOf = (i: number) => (!options.perChannel ? 0 : m.channelAxis === 1 ? i % m.cols : Math.floor(i / m.cols));
-  const n = m.data.length;
-  for (let i = 0; i < n; i++) {
-    const c = channelOf(i);
-    const v = m.data[i];
-    if (v < mins[c]) mins[c] = v;
-    if (v > maxs[c]) maxs[c] = v;
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    if (byColumn) {
+      for (let c = 0; c < cols; c++) {
+        const v = data[base + c];
+        if (v < mins[c]) mins[c] = v;
+        if (v > maxs[c]) maxs[c] = v;
+      }
+    } else {
+      const ch = byRow ? r : 0;
+      let lo = mins[ch];
+      let hi = maxs[ch];
+      for (let c = 0; c < cols; c++) {
+        const v = data[base + c];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      mins[ch] = lo;
+      maxs[ch] = hi;
+    }
   }
   const { qmin, qmax } = intRange(format, options.symmetric);
   const params = Array.from({ length: channels }, (_, c) => affineParams(mins[c], maxs[c], format, options.symmetric));
-  const values = format.signed ? new Int8Array(n) : new Uint8Array(n);
-  for (let i = 0; i < n; i++) values[i] = quantizeValue(m.data[i], params[channelOf(i)], qmin, qmax);
   const scales = Float32Array.from(params, (p) => p.scale);
+  const zeros = Float64Array.from(params, (p) => p.zeroPoint);
+  const values = format.signed ? new Int8Array(data.length) : new Uint8Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    if (byColumn) {
+      for (let c = 0; c < cols; c++) values[base + c] = quantizeFast(data[base + c], scales[c], zeros[c], qmin, qmax);
+    } else {
+      const scale = scales[byRow ? r : 0];
+      const zero = zeros[byRow ? r : 0];
+      for (let c = 0; c < cols; c++) values[base + c] = quantizeFast(data[base + c], scale, zero, qmin, qmax);
+    }
+  }
   const zeroPoints = format.signed ? Int8Array.from(params, (p) => p.zeroPoint) : Uint8Array.from(params, (p) => p.zeroPoint);
   return { values, scales, zeroPoints };
 }
+
+/** quantizeValue for a float32 `x` and a float32 `scale`, without allocating: the inner loop of every quantizer here. */
+function quantizeFast(x: number, scale: number, zeroPoint: number, qmin: number, qmax: number): number {
+  const v = Math.fround(x / scale);
+  // Adding and subtracting 1.5·2^52 rounds a double to an integer, ties to even (IEEE's default
+  // rounding), exactly for |v| < 2^51; anything larger is clamped below either way.
+  const r = v + ROUNDING_SHIFT - ROUNDING_SHIFT + zeroPoint;
+  return r < qmin ? qmin : r > qmax ? qmax : r;
+}
+
+const ROUNDING_SHIFT = 6755399441055744;
 
 /**
  * com.microsoft MatMulNBits' 4-bit layout for a weight read as [N out, K in]: each output row's K
@@ -134,44 +174,66 @@ export function quantizeBlockwise4(m: MatrixView, blockSize: number, symmetric: 
   if (!Number.isInteger(blockSize) || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) {
     throw new Error(`block size must be a power of two of at least 16, got ${blockSize}`);
   }
-  // Reads element (n, k) of the [N, K] view.
   const [n, k] = m.channelAxis === 0 ? [m.rows, m.cols] : [m.cols, m.rows];
-  const at = m.channelAxis === 0 ? (row: number, col: number) => m.data[row * m.cols + col] : (row: number, col: number) => m.data[col * m.cols + row];
+  const nk = m.channelAxis === 0 ? m.data : transpose(m.data, m.rows, m.cols);
   const blocksPerRow = Math.ceil(k / blockSize);
-  const packed = new Uint8Array(n * blocksPerRow * (blockSize / 2));
+  const half = blockSize / 2;
+  const packed = new Uint8Array(n * blocksPerRow * half);
   const scales = new Float32Array(n * blocksPerRow);
   const zpBytesPerRow = Math.ceil(blocksPerRow / 2);
   const zeroPoints = symmetric ? undefined : new Uint8Array(n * zpBytesPerRow);
-  const block = new Float32Array(blockSize);
   for (let row = 0; row < n; row++) {
     for (let b = 0; b < blocksPerRow; b++) {
-      const start = b * blockSize;
-      block.fill(0);
-      for (let j = 0; j < blockSize && start + j < k; j++) block[j] = at(row, start + j);
-      const params = blockParams4(block, symmetric);
-      scales[row * blocksPerRow + b] = params.scale;
-      if (zeroPoints) zeroPoints[row * zpBytesPerRow + (b >> 1)] |= params.zeroPoint << ((b & 1) * 4);
-      const base = (row * blocksPerRow + b) * (blockSize / 2);
+      const start = row * k + b * blockSize;
+      // The last block of a row may be short: its missing values are zeros.
+      const count = Math.min(blockSize, k - b * blockSize);
+      const { scale, zeroPoint } = blockParams4(nk, start, count, symmetric);
+      scales[row * blocksPerRow + b] = scale;
+      if (zeroPoints) zeroPoints[row * zpBytesPerRow + (b >> 1)] |= zeroPoint << ((b & 1) * 4);
+      const base = (row * blocksPerRow + b) * half;
       for (let j = 0; j < blockSize; j += 2) {
-        const lo = quantizeValue(block[j], params, 0, 15);
-        const hi = quantizeValue(block[j + 1], params, 0, 15);
-        packed[base + j / 2] = lo | (hi << 4);
+        const lo = quantizeFast(j < count ? nk[start + j] : 0, scale, zeroPoint, 0, 15);
+        const hi = quantizeFast(j + 1 < count ? nk[start + j + 1] : 0, scale, zeroPoint, 0, 15);
+        packed[base + (j >> 1)] = lo | (hi << 4);
       }
     }
   }
   return { n, k, blockSize, blocksPerRow, packed, scales, ...(zeroPoints ? { zeroPoints } : {}) };
 }
 
-function blockParams4(block: Float32Array, symmetric: boolean): AffineParams {
+/** [rows, cols] row-major → [cols, rows] row-major, in tiles so both sides stay in cache. */
+function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  const TILE = 64;
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(rows, r0 + TILE);
+    for (let c0 = 0; c0 < cols; c0 += TILE) {
+      const c1 = Math.min(cols, c0 + TILE);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = data[r * cols + c];
+    }
+  }
+  return out;
+}
+
+/** Scale and zero point of the block `values[start, start + count)` (zeros past `count` change neither). */
+function blockParams4(values: Float32Array, start: number, count: number, symmetric: boolean): AffineParams {
   if (symmetric) {
     let extreme = 0;
-    for (const v of block) if (Math.abs(v) > Math.abs(extreme)) extreme = v;
+    let magnitude = 0;
+    for (let i = start; i < start + count; i++) {
+      const a = Math.abs(values[i]);
+      if (a > magnitude) {
+        magnitude = a;
+        extreme = values[i];
+      }
+    }
     const scale = Math.fround(extreme / -8);
     return scale === 0 ? { scale: 1, zeroPoint: 8 } : { scale, zeroPoint: 8 };
   }
   let min = 0;
   let max = 0;
-  for (const v of block) {
+  for (let i = start; i < start + count; i++) {
+    const v = values[i];
     if (v < min) min = v;
     if (v > max) max = v;
   }
@@ -227,7 +289,10 @@ const U32 = new Uint32Array(F32.buffer);
 /** IEEE binary16 bits of a float32 value, rounded to nearest even (as numpy's astype(float16)). */
 export function float16Bits(value: number): number {
   F32[0] = value;
-  const x = U32[0];
+  return halfOfFloatBits(U32[0]);
+}
+
+function halfOfFloatBits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
@@ -250,8 +315,10 @@ export function float16Bits(value: number): number {
   return sign | half;
 }
 
+/** float16Bits over an array, reading the float32 bits in place (the same arithmetic, no per-value buffer writes). */
 export function toFloat16(values: Float32Array): Uint16Array {
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = float16Bits(values[i]);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < bits.length; i++) out[i] = halfOfFloatBits(bits[i]);
   return out;
 }

@@ -44,8 +44,12 @@ export {
   checkFile,
   checkSource,
   compileSpec,
+  compileSpecAsync,
+  CalibrationRequiredError,
   readSource,
   MAX_SOURCE_BYTES,
+  type AsyncCompileOptions,
+  type CollectActivations,
   type CompiledModel,
   type FrontEndResult,
   type ReadResult,
@@ -133,3 +137,8 @@ export {
   DEFAULT_SPARSE_THRESHOLD,
   type SparseAttentionOptions,
 } from "./passes/sparse-attention.js";
+export { quantizeMatmul, type ActivationRanges, type QuantizeMatmulOptions } from "./passes/quantize-matmul.js";
+export { quantizeEmbeddings, type QuantizeEmbeddingsOptions } from "./passes/quantize-embeddings.js";
+export { quantizeFp16, type QuantizeFp16Options } from "./passes/quantize-fp16.js";
+export { calibrationGraph, rangesFromActivations, type CalibrationPlan } from "./passes/quantize-calibration.js";
+export { collectActivations, type CalibrationOptions } from "./runtime/calibrate.js";

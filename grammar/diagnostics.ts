@@ -81,6 +81,7 @@ export const Codes = {
   ModelNotChosen: "E0604",
   NoModel: "E0605",
   InvalidLayoutFile: "E0606",
+  InvalidCalibrationFile: "E0607",
 
   Internal: "E0901",
 } as const;

@@ -2,6 +2,7 @@ import { Option, InvalidArgumentError, type Command } from "commander";
 import { mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
 import type { ExecutionPlan, PlannedLayer } from "../../compiler/plan.js";
+import type { CollectActivations, CompiledModel } from "../../compiler/pipeline.js";
 import { OnnxEmitError } from "../../compiler/onnx/errors.js";
 import { OPSET_RANGE } from "../../compiler/check/target.js";
 import { writeFileAtomic } from "../atomic-write.js";
@@ -79,8 +80,19 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   }
   // The plan names its model relative to itself, so the two files can be moved together.
   const onnxFromPlan = relative(dirname(resolve(planPath)), resolve(onnxPath)).split(sep).join("/");
-  const [{ compileSpec }, { writeOnnxFile }] = await Promise.all([import("../../compiler/pipeline.js"), import("../../compiler/onnx/index.js")]);
-  const compiled = compileSpec(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan });
+  const [{ compileSpecAsync }, { writeOnnxFile }] = await Promise.all([import("../../compiler/pipeline.js"), import("../../compiler/onnx/index.js")]);
+  let compiled: CompiledModel;
+  try {
+    // Static quantization runs the model on its calibration samples while compiling; ONNX Runtime is loaded only then.
+    const collectActivations: CollectActivations = async (...args) => (await import("../../runtime/calibrate.js")).collectActivations(...args);
+    compiled = await compileSpecAsync(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan, collectActivations });
+  } catch (e) {
+    if (e instanceof Error && (e.name === "ModelRunError" || e instanceof OnnxEmitError)) {
+      reportError(io, `cannot calibrate \`${spec.name}\`: ${e.message}`, (e as { help?: string }).help);
+      return ExitCode.UserError;
+    }
+    throw e;
+  }
   const { graph } = compiled;
   const emit = { opset: spec.target.opset, producerVersion: tfcVersion() };
   const measured: { plan: ExecutionPlan; skipped?: string; model?: Uint8Array } =

@@ -79,6 +79,7 @@ export function check(ast: SourceFile, options: CheckOptions = {}): CheckResult 
           lets,
           concrete: !parents.has(model) || model === selected,
           layoutFiles,
+          loadFile: options.loadFile,
           report,
         }),
       );

@@ -2,7 +2,7 @@ import type { Expression, ModelDeclaration, NameExpression } from "../../grammar
 import { Codes, error, type Diagnostic } from "../../grammar/diagnostics.js";
 import type { Span } from "../../grammar/span.js";
 import type { ModelSpec, TargetSpec } from "../spec.js";
-import type { LayoutFiles } from "./attention/files.js";
+import type { LayoutFiles, LoadFile } from "./attention/files.js";
 import { resolveAttention, type ResolvedAttention } from "./attention/resolve.js";
 import { checkConsistency, type ModelView } from "./consistency.js";
 import { countParameters } from "./count.js";
@@ -38,6 +38,8 @@ export interface ResolveOptions {
   readonly concrete: boolean;
   /** Layout files named by `layout "FILE"` patterns, read once per run. */
   readonly layoutFiles: LayoutFiles;
+  /** Reads other files a spec names (calibration token ids); without it, naming one is an error. */
+  readonly loadFile?: LoadFile;
   readonly report: Report;
 }
 
@@ -124,7 +126,7 @@ export function resolveModel(model: ModelDeclaration, options: ResolveOptions): 
 
   let optimize: readonly OptimizeDirective[] | undefined;
   if (optimizeBlock) {
-    optimize = resolveOptimize(optimizeBlock, problems === 0 ? resolver : undefined, model.name.name, report);
+    optimize = resolveOptimize(optimizeBlock, problems === 0 ? resolver : undefined, model.name.name, report, options.loadFile);
     if (!optimize) return undefined;
   }
 
@@ -194,6 +196,7 @@ function resolveOptimize(
   resolver: FieldResolver | undefined,
   name: string,
   report: Report,
+  loadFile?: LoadFile,
 ): readonly OptimizeDirective[] | undefined {
   if (!resolver) return readOptimizeBlock(block, { number: () => undefined, report });
   const kind = resolver.field("kind");
@@ -205,6 +208,7 @@ function resolveOptimize(
   const headDim = resolver.field("head_dim");
   const ffn = resolver.field("ffn");
   const output = resolver.field("output");
+  const context = resolver.field("context");
   if (
     kind === undefined || vocab === undefined || width === undefined || layers === undefined || heads === undefined ||
     kvHeads === undefined || headDim === undefined || ffn === undefined || output === undefined
@@ -212,9 +216,10 @@ function resolveOptimize(
     return readOptimizeBlock(block, { number: () => undefined, report });
   }
   return readOptimizeBlock(block, {
-    model: { name, kind, vocab, width, layers, heads, kvHeads, headDim, ffnSize: ffn.size, activation: ffn.activation, output },
+    model: { name, kind, vocab, width, layers, heads, kvHeads, headDim, ffnSize: ffn.size, activation: ffn.activation, output, ...(context !== undefined ? { context } : {}) },
     number: (expr, rule) => resolver.expression(expr, rule),
     report,
+    ...(loadFile ? { loadFile } : {}),
   });
 }
 

@@ -1,7 +1,7 @@
 /**
  * Issue 4's quantize rows: bert-base and gpt2-small as fp32, int8 dynamic, int8 static (min-max,
- * calibrated on 8 seeded sequences of 128), int4 block-wise (MatMulNBits, block 32, accuracy level 4,
- * embeddings int4 too) and fp16. For each: file size, latency at each sequence length (all variants of
+ * calibrated on 8 seeded sequences of 128), int4 block-wise (MatMulNBits, block 32, embeddings int4
+ * too) at accuracy level 4 (int8 activations) and at level 0 (fp32), and fp16. For each: file size, latency at each sequence length (all variants of
  * a model timed interleaved in one process, CPU, 2 threads), and deviation from fp32 on seeded inputs.
  *
  *   node dist/bench/run.js --only quantize [--runs N] [--seqs 128,512]
@@ -71,6 +71,15 @@ const VARIANTS: readonly Variant[] = [
     build: async (g) =>
       run(g, [
         [quantizeMatmul as Pass<never>, { bits: 4, blockSize: 32, symmetric: true, accuracyLevel: 4 }],
+        [quantizeEmbeddings as Pass<never>, { bits: 4, blockSize: 32, symmetric: true }],
+      ]),
+  },
+  {
+    // The same model with MatMulNBits' accuracy_level 0 (fp32 activations): the level's own speed-up.
+    name: "int4 block 32, accuracy fp32",
+    build: async (g) =>
+      run(g, [
+        [quantizeMatmul as Pass<never>, { bits: 4, blockSize: 32, symmetric: true, accuracyLevel: 0 }],
         [quantizeEmbeddings as Pass<never>, { bits: 4, blockSize: 32, symmetric: true }],
       ]),
   },
@@ -168,16 +177,17 @@ export function renderQuantizeSection(report: QuantizeReport): string {
     "## Quantization (issue 4)",
     "",
     `ONNX Runtime CPU, 2 threads, batch 1; each model's variants timed interleaved in one process, median of ${report.runs} rounds. ` +
-      "Deviation against fp32 on one seeded sequence of 128 tokens (bert-base: hidden states; gpt2-small: logits). Random weights (normal, std 0.02).",
+      "Deviation against fp32 on one seeded sequence of 128 tokens (bert-base: hidden states; gpt2-small: logits). Random weights (normal, std 0.02). " +
+      "`build s`: wall time to quantize (calibrate, for static) and write the model file (fp32: just write it).",
     "",
-    `| model | variant | file MB | × fp32 file | ${report.seqs.map((s) => `ms @${s} | speed-up @${s}`).join(" | ")} | max abs | mean rel | cosine | top-1 |`,
-    `|---|---|---:|---:|${report.seqs.map(() => "---:|---:").join("|")}|---:|---:|---:|---:|`,
+    `| model | variant | build s | file MB | × fp32 file | ${report.seqs.map((s) => `ms @${s} | speed-up @${s}`).join(" | ")} | max abs | mean rel | cosine | top-1 |`,
+    `|---|---|---:|---:|---:|${report.seqs.map(() => "---:|---:").join("|")}|---:|---:|---:|---:|`,
   ];
   for (const r of report.rows) {
     const times = report.seqs.map((s) => `${r.latencyMs[s].toFixed(0)} | ${r.speedup[s].toFixed(2)}×`).join(" | ");
     const d = r.deviation;
     lines.push(
-      `| ${r.model} | ${r.variant} | ${(r.fileBytes / 1e6).toFixed(1)} | ${r.fileRatio.toFixed(3)} | ${times} | ${d.maxAbs.toExponential(2)} | ${d.meanRelative.toExponential(2)} | ${d.cosine.toFixed(5)} | ${d.top1 === undefined ? "–" : d.top1.toFixed(3)} |`,
+      `| ${r.model} | ${r.variant} | ${(r.prepareMs / 1000).toFixed(1)} | ${(r.fileBytes / 1e6).toFixed(1)} | ${r.fileRatio.toFixed(3)} | ${times} | ${d.maxAbs.toExponential(2)} | ${d.meanRelative.toExponential(2)} | ${d.cosine.toFixed(5)} | ${d.top1 === undefined ? "–" : d.top1.toFixed(3)} |`,
     );
   }
   return lines.join("\n") + "\n";

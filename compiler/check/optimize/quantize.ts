@@ -126,7 +126,8 @@ function readStatic(words: DirectiveWords, context: DirectiveContext, span: Span
       );
       return undefined;
     }
-    method = { kind: "percentile", percentile: share.fraction * 100 };
+    // As written (99.99, not 99.99000000000001): the same number the API would be given.
+    method = { kind: "percentile", percentile: Number((share.fraction * 100).toPrecision(12)) };
   }
   const perChannel = (words.optionalWord(["per_channel", "per_tensor"] as const)?.word ?? "per_channel") === "per_channel";
   const symmetric = (words.optionalWord(SYMMETRY)?.word ?? "symmetric") === "symmetric";

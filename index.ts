@@ -142,3 +142,13 @@ export { quantizeEmbeddings, type QuantizeEmbeddingsOptions } from "./passes/qua
 export { quantizeFp16, type QuantizeFp16Options } from "./passes/quantize-fp16.js";
 export { calibrationGraph, rangesFromActivations, type CalibrationPlan } from "./passes/quantize-calibration.js";
 export { collectActivations, type CalibrationOptions } from "./runtime/calibrate.js";
+export { pruneHeads, type PruneHeadsOptions } from "./passes/prune-heads.js";
+export { pruneFfn, type PruneFfnOptions } from "./passes/prune-ffn.js";
+export { pruneLayers, type PruneLayersOptions } from "./passes/prune-layers.js";
+export { pruneWeights, type PruneWeightsOptions } from "./passes/prune-weights.js";
+export { shareLayers, type ShareLayersOptions } from "./passes/share-layers.js";
+export { shareEmbeddingsTied } from "./passes/share-embeddings-tied.js";
+export { shareEmbeddingsFactorized, type FactorizedEmbeddingOptions } from "./passes/share-embeddings-factorized.js";
+export { planOptimizations, type PlannedOptimization } from "./passes/optimize.js";
+export { measureDeviation, type Deviation, type DeviationOptions } from "./runtime/deviation.js";
+export type { OptimizeDirective } from "./compiler/check/optimize/index.js";

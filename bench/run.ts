@@ -8,6 +8,11 @@
  *   node dist/bench/run.js [--quick] [--no-profile] [--skip-compile] [--runs N] [--seqs 128,512]
  *     [--only sparse] [--skip-sparse] [--sparse-seqs 1024,4096,16384] [--sparse-max-run-s 60] [--sparse-profile-encoder]
  *
+ * `--only optimize` runs the optimize-passes section alone (bench/optimize.ts: bert-base and gpt2-small
+ * per configuration, written to bench/results/optimize.{md,json}; `--optimize-runs N`, default 10;
+ * `--optimize-threads N`, default 2);
+ * `--skip-optimize` leaves it out of the full run.
+ *
  * `--only sparse` runs the sparse-attention section alone (~8 min; latest.{md,json} are left as they
  * are); `--skip-sparse` runs everything else.
  */
@@ -40,6 +45,7 @@ import { renderMarkdown } from "./table.js";
 import { runSparseSection, type SparseAttentionReport } from "./sparse-attention.js";
 import { renderSparseSection } from "./sparse-table.js";
 import { renderQuantizeSection, runQuantizeSection, writeQuantizeSection } from "./optimize-quantize.js";
+import { renderOptimizeSection, runOptimizeSection, type OptimizeReport } from "./optimize.js";
 
 const ROOT = process.cwd();
 const RESULTS = join(ROOT, "bench/results");
@@ -53,8 +59,11 @@ interface Args {
   readonly skipCompile: boolean;
   readonly runs: number;
   readonly seqs: readonly number[];
-  /** `sparse`: only the sparse-attention section. */
-  readonly only?: "sparse" | "quantize";
+  /** `sparse` / `optimize` / `quantize`: only that section. */
+  readonly only?: "sparse" | "optimize" | "quantize";
+  readonly skipOptimize: boolean;
+  readonly optimizeRuns: number;
+  readonly optimizeThreads: number;
   readonly skipSparse: boolean;
   readonly sparseSeqs: readonly number[];
   readonly sparseMaxRunSeconds: number;
@@ -68,11 +77,16 @@ function parseArgs(argv: readonly string[]): Args {
   };
   const quick = argv.includes("--quick");
   const only = value("--only");
-  if (only !== undefined && only !== "sparse" && only !== "quantize") throw new Error(`--only: the sections that run alone are \`sparse\` and \`quantize\`, got \`${only}\``);
+  if (only !== undefined && only !== "sparse" && only !== "optimize" && only !== "quantize") {
+    throw new Error(`--only: the sections that run alone are \`sparse\`, \`optimize\` and \`quantize\`, got \`${only}\``);
+  }
   const sparseSeqs = (value("--sparse-seqs") ?? "1024,4096,16384").split(",").map(Number);
   for (const s of sparseSeqs) if (!Number.isInteger(s) || s < 64 || s % 64 !== 0) throw new Error(`--sparse-seqs: ${s} is not a positive multiple of 64`);
   return {
     only: only as Args["only"],
+    skipOptimize: argv.includes("--skip-optimize"),
+    optimizeRuns: Number(value("--optimize-runs") ?? 10),
+    optimizeThreads: Number(value("--optimize-threads") ?? 2),
     skipSparse: argv.includes("--skip-sparse"),
     sparseSeqs,
     sparseMaxRunSeconds: Number(value("--sparse-max-run-s") ?? 60),
@@ -95,6 +109,11 @@ async function main(): Promise<void> {
     const sparse = await sparseSection(args);
     process.stdout.write(renderSparseSection(sparse));
     log(`wrote ${rel(join(RESULTS, "sparse-attention.md"))} and .json in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    return;
+  }
+  if (args.only === "optimize") {
+    process.stdout.write(renderOptimizeSection(await optimizeSection(args)));
+    log(`wrote ${rel(join(RESULTS, "optimize.md"))} and .json in ${((performance.now() - started) / 1000).toFixed(0)} s`);
     return;
   }
   if (args.only === "quantize") {
@@ -245,6 +264,16 @@ async function main(): Promise<void> {
     }
   }
 
+  // 7. The optimize passes (share, prune) on bert-base and gpt2-small.
+  let optimize: OptimizeReport | undefined;
+  if (!args.skipOptimize) {
+    try {
+      optimize = await optimizeSection(args);
+    } catch (e) {
+      notes.push(`optimize section failed: ${(e as Error).message}`);
+    }
+  }
+
   const report: BenchReport = {
     machine: machineFacts(),
     sessionOptions: { ...sessionOptions },
@@ -268,11 +297,22 @@ async function main(): Promise<void> {
     notes,
     elapsedMs: performance.now() - started,
   };
-  const markdown = renderMarkdown(report) + (sparseAttention ? `\n${renderSparseSection(sparseAttention, { number: "6. " })}` : "");
+  const markdown =
+    renderMarkdown(report) +
+    (sparseAttention ? `\n${renderSparseSection(sparseAttention, { number: "6. " })}` : "") +
+    (optimize ? `\n${renderOptimizeSection(optimize, "## 7. Optimize passes (share, prune)")}` : "");
   writeFileSync(join(RESULTS, "latest.json"), JSON.stringify(report, null, 2) + "\n");
   writeFileSync(join(RESULTS, "latest.md"), markdown);
   process.stdout.write(markdown);
   log(`wrote ${rel(join(RESULTS, "latest.md"))} and latest.json in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** Runs the optimize-passes section and writes bench/results/optimize.{md,json}. */
+async function optimizeSection(args: Args): Promise<OptimizeReport> {
+  const report = await runOptimizeSection({ dir: join(MODELS, "optimize"), seqs: args.seqs, runs: args.quick ? 3 : args.optimizeRuns, threads: args.optimizeThreads, log });
+  writeFileSync(join(RESULTS, "optimize.json"), JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(join(RESULTS, "optimize.md"), renderOptimizeSection(report));
+  return report;
 }
 
 /** Runs the sparse-attention section and writes bench/results/sparse-attention.{md,json}. */

@@ -34,7 +34,7 @@ function planned<O>(pass: Pass<O>, options: O, directive: string): PlannedOptimi
 
 const planShare: Planner<ShareDirective> = (d) => {
   if (d.part !== "embeddings") {
-    const grouping = d.groupSize === Number.POSITIVE_INFINITY ? "all" : `groups of ${d.groupSize}`;
+    const grouping = d.all ? "all" : `groups of ${d.groupSize}`;
     return planned(shareLayers, { part: d.part, groupSize: d.groupSize }, `share ${d.part} ${grouping}`);
   }
   return d.mode === "tied"

@@ -20,8 +20,13 @@ export function meanOf(sources: readonly Parameter[], target: Parameter): { read
       shape,
       init: computed(`mean(${names.join(", ")})`, () => {
         const sum = new Float64Array(floats(sources[0]));
-        for (const p of sources.slice(1)) floats(p).forEach((w, i) => (sum[i] += w));
-        return Float32Array.from(sum, (s) => s / sources.length);
+        for (const p of sources.slice(1)) {
+          const data = floats(p);
+          for (let i = 0; i < data.length; i++) sum[i] += data[i];
+        }
+        const out = new Float32Array(sum.length);
+        for (let i = 0; i < sum.length; i++) out[i] = sum[i] / sources.length;
+        return out;
       }),
     },
     lossy: true,

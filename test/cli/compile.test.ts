@@ -149,4 +149,28 @@ describe("tfc compile", () => {
     expect(bad.stderr).not.toMatch(STACK_LINE);
     expect(existsSync(join(dir.path, "bad.onnx"))).toBe(false);
   });
+
+  it("runs an optimize block, reports each directive's cost and deviation, and records them in the plan", () => {
+    const out = join(dir.path, "pruned.onnx");
+    const result = tfc(["compile", example("tiny-bert-pruned.tfx"), "-o", out]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const text = result.stdout;
+    expect(text).toMatch(/directive\s+params\s+weights\s+GFLOP\s+deviation from the unoptimized model/);
+    expect(text).toMatch(/prune heads 25% by l2 per_layer\s+[\d.]+ K → [\d.]+ K.*logits: max [\d.e-]+, rel [\d.e-]+%, cos [\d.]+/);
+    expect(text).toContain("prune layers [3]: layer 3 removed");
+    const plan = JSON.parse(readFileSync(join(dir.path, "pruned.plan.json"), "utf8"));
+    const passes = plan.graphs[0].passes;
+    expect(passes.map((p: { directive: string }) => p.directive)).toEqual(["prune heads 25% by l2 per_layer", "prune ffn 50% by l1 per_layer", "prune layers [3]"]);
+    expect(passes[0]).toMatchObject({ pass: "prune-heads", changed: true, lossy: true, deviation: { primary: "logits", inputs: { batch: 2, seq: 32, seed: 0 } } });
+    expect(passes[0].after.parameters).toBeLessThan(passes[0].before.parameters);
+    expect(passes[2].after.flops).toBeLessThan(passes[2].before.flops);
+    expect(plan.graphs[0].layers.map((l: { layer: number }) => l.layer)).toEqual([0, 1, 2]);
+
+    const quick = tfc(["compile", example("tiny-bert-pruned.tfx"), "-o", join(dir.path, "quick.onnx"), "--no-deviation"]);
+    expect(quick.code).toBe(0);
+    expect(quick.stdout).toContain("not measured");
+    // Same spec, same seed: the same bytes, with or without measuring deviation.
+    expect(readFileSync(join(dir.path, "quick.onnx")).equals(readFileSync(out))).toBe(true);
+  });
 });

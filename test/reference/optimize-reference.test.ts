@@ -34,7 +34,8 @@ const cases = [
   { label: "llama GQA: explicit heads, layer 0 removed, magnitude 70%", source: `model m { ${LLAMA} optimize { prune heads layers 1..2 [0, 3]  prune layers [0]  prune weights 70% magnitude global } }` },
   { label: "gpt tied: share layers groups of 2", source: `model m { ${GPT} output lm tied optimize { share layers groups of 2 } }` },
   { label: "gpt untied: tie, factorize 8, share attn all, ffn groups of 3", source: `model m { ${GPT} output lm optimize { share embeddings tied  share embeddings factorized 8  share attn all  share ffn groups of 3 } }` },
-  { label: "windowed attention: heads pruned with their layouts", source: `model m { kind decoder vocab 97 context 64 width 32 layers 2 heads 4 ffn 64 gelu output lm tied attention { layers all heads 0..1 : window 16, heads 2..3 : dense } optimize { prune heads layers 0 [0, 3] layers 1 [2] } }` },
+  { label: "dense-masked layouts: heads pruned with their layouts", source: `model m { kind decoder vocab 97 context 64 width 32 layers 2 heads 4 ffn 64 gelu output lm tied attention { layers all heads 0..1 : window 16, heads 2..3 : dense } optimize { prune heads layers 0 [0, 3] layers 1 [2] } }`, seq: 64 },
+  { label: "block-sparse layouts: heads pruned with their layouts", source: `model m { kind decoder vocab 97 context 256 width 32 layers 2 heads 4 ffn 64 gelu output lm tied attention { layers all heads 0..1 : window 32, heads 2..3 : window 64 + global [0] } optimize { prune heads layers 0 [1, 2] layers 1 [3] } }`, seq: 200 },
 ];
 
 interface Outputs {
@@ -55,7 +56,7 @@ beforeAll(async () => {
     const onnxPath = join(dir, `case${index}.onnx`);
     await writeOnnxFile(graph, onnxPath, { opset: 17 });
     const batch = 2;
-    const seq = 13;
+    const seq = "seq" in c ? (c.seq as number) : 13;
     const ids = Array.from({ length: batch }, (_, b) => Array.from({ length: seq }, (_, i) => (i * 31 + b * 7 + index) % s.vocab));
     const inputs: Record<string, number[][]> = { input_ids: ids };
     if (s.tokenTypes > 0) inputs.token_type_ids = ids.map((row) => row.map((v) => v % s.tokenTypes));

@@ -1,11 +1,12 @@
 import type { Graph } from "../../compiler/ir/graph.js";
 import type { ModelSpec } from "../../compiler/spec.js";
+import { readBlockLayout } from "../../compiler/ir/ops/block-layout.js";
 import { findLayers } from "../../passes/model-structure.js";
 
 /**
  * The config torch_model.py builds its reference from, for a graph the optimize passes changed: the
  * spec's fields, plus per remaining layer its head counts, FFN size and which parameters it reads
- * (`structure`), plus the factorized embedding width. Architecture only: the reference computes
+ * (`structure`, with each layer's block layout), plus the factorized embedding width. Architecture only: the reference computes
  * with its own modules and loads the weights from the ONNX file.
  */
 export function referenceConfig(spec: ModelSpec, graph: Graph): Record<string, unknown> {
@@ -15,7 +16,9 @@ export function referenceConfig(spec: ModelSpec, graph: Graph): Record<string, u
     const attention = layer.attention!;
     const ffn = layer.ffn!;
     const norms = layer.nodes.filter((n) => n.op === "layer_norm" || n.op === "rms_norm").map((n) => n.inputs[1].name ?? "");
+    const layout = readBlockLayout(attention.node.op, attention.node.attrs);
     return {
+      ...(layout ? { layout: { blockSize: layout.blockSize, heads: layout.heads.map((h) => h.keys) } } : {}),
       heads: attention.heads,
       kvHeads: attention.kvHeads,
       ffn: ffn.size,

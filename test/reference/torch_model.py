@@ -13,7 +13,10 @@ target, spans, optimize) are ignored. Two optional keys describe a model the opt
       {"heads": H, "kvHeads": KV, "ffn": F,
        "attn": "layers.0", "ffn_params": "layers.0", "attn_norm": "layers.1", "ffn_norm": "layers.1"}
     where each prefix names the parameters the layer reads (`<prefix>.attn.q.weight`,
-    `<prefix>.attn_norm.weight`, ...). Layers naming the same prefix share one torch module.
+    `<prefix>.attn_norm.weight`, ...). Layers naming the same prefix share one torch module. An entry
+    may add "layout": {"blockSize": b, "heads": [per head: [per query block: [key blocks]]]}, the
+    canonical block layout (docs/attention.md): a query token in block i sees only keys in the
+    listed blocks (and, in a decoder, not after itself).
   "embeddingSize": E: ALBERT's factorized embedding, tokens [vocab, E] then `embed.project` (E → width,
     no bias); a tied LM head reads both transposed.
 """
@@ -150,10 +153,22 @@ def make_norm(kind, width, eps):
     return nn.LayerNorm(width, eps=eps) if kind == "layernorm" else RMSNorm(width, eps)
 
 
+def layout_allowed(layout, heads):
+    """[heads, blocks, blocks] bool: query block i may read key block j."""
+    blocks = len(layout["heads"][0])
+    allowed = torch.zeros(heads, blocks, blocks, dtype=torch.bool)
+    for h, rows in enumerate(layout["heads"]):
+        for i, keys in enumerate(rows):
+            allowed[h, i, keys] = True
+    return allowed
+
+
 class Attention(nn.Module):
-    def __init__(self, c, heads=None, kv_heads=None):
+    def __init__(self, c, heads=None, kv_heads=None, layout=None):
         super().__init__()
         self.h, self.kv, self.d = heads or c["heads"], kv_heads or c["kvHeads"], c["headDim"]
+        self.block = layout["blockSize"] if layout else None
+        self.allowed = layout_allowed(layout, self.h) if layout else None
         self.causal = c["kind"] == "decoder"
         w, b = c["width"], c["bias"]
         self.q = nn.Linear(w, self.h * self.d, bias=b)
@@ -179,6 +194,10 @@ class Attention(nn.Module):
         if self.causal:
             future = torch.ones(S, S, dtype=torch.bool).triu(1)  # key index > query index
             scores = scores.masked_fill(future, float("-inf"))
+        if self.allowed is not None:
+            block_of = torch.arange(S) // self.block
+            allowed = self.allowed[:, block_of][:, :, block_of]  # [H, S, S]
+            scores = scores.masked_fill(~allowed, float("-inf"))
         p = torch.softmax(scores, dim=-1)
         out = torch.matmul(p, v).transpose(1, 2).reshape(B, S, self.h * self.d)
         return self.o(out)
@@ -259,7 +278,7 @@ class ReferenceModel(nn.Module):
         self.layers = nn.ModuleList(
             Layer(
                 c,
-                module("attn", e["attn"], lambda e=e: Attention(c, e["heads"], e["kvHeads"])),
+                module("attn", e["attn"], lambda e=e: Attention(c, e["heads"], e["kvHeads"], e.get("layout"))),
                 module("attn_norm", e["attn_norm"], norm_of),
                 module("ffn", e["ffn_params"], lambda e=e: FFN(c, e["ffn"])),
                 module("ffn_norm", e["ffn_norm"], norm_of),

@@ -65,7 +65,7 @@ export function readOptimizeBlock(
     if (read) directives.push(read);
     else ok = false;
   }
-  if (!ok || !checkCombinations(directives, context.report)) return undefined;
+  if (!ok || !checkCombinations(directives, context.report) || !checkRemovedLayers(directives, context.model?.layers ?? 0, context.report)) return undefined;
   return directives;
 }
 
@@ -161,6 +161,39 @@ function checkCombinations(directives: readonly OptimizeDirective[], report: Rep
     }
   }
   return ok;
+}
+
+/** Layers removed by `prune layers` are gone for the directives after it, and one layer must stay. */
+function checkRemovedLayers(directives: readonly OptimizeDirective[], layers: number, report: Report): boolean {
+  const removed = new Map<number, OptimizeDirective>();
+  for (const directive of directives) {
+    if (directive.kind !== "prune") continue;
+    if (directive.part === "layers") {
+      for (const layer of directive.layers) if (!removed.has(layer)) removed.set(layer, directive);
+      if (removed.size >= layers) {
+        report(
+          error(Codes.OutOfRange, `together the \`prune layers\` directives remove all ${layers} layers`, directive.span, {
+            label: "no layer left",
+            help: "keep at least one layer",
+          }),
+        );
+        return false;
+      }
+    } else if (directive.part === "heads" && "explicit" in directive) {
+      const gone = [...directive.explicit.keys()].filter((layer) => removed.has(layer));
+      if (gone.length > 0) {
+        report(
+          error(Codes.IncompatibleOption, `layer ${gone[0]} is removed above, so its heads cannot be pruned`, directive.span, {
+            label: `layer ${gone[0]} is gone`,
+            labels: [{ span: removed.get(gone[0])!.span, message: "removed here" }],
+            help: "drop the layer from this directive, or prune its heads before removing other layers",
+          }),
+        );
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 function partName(part: string): string {

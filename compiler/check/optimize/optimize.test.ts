@@ -18,7 +18,7 @@ describe("optimize directives: source in, directives or diagnostics out", () => 
     ]);
     const heads = checkSource(source("prune heads layers 3 [0, 2] layers 0..1 [1, 3]")).spec?.optimize?.[0];
     expect(heads && "explicit" in heads ? [...heads.explicit] : undefined).toEqual([[0, [1, 3]], [1, [1, 3]], [3, [0, 2]]]);
-    expect(checkSource(source("share layers all")).spec?.optimize?.[0]).toMatchObject({ part: "layers", groupSize: 4 });
+    expect(checkSource(source("share layers all")).spec?.optimize?.[0]).toMatchObject({ part: "layers", groupSize: 4, all: true });
     expect(checkSource(source("prune ffn 50% by l1 global")).spec?.optimize?.[0]).toMatchObject({ part: "ffn", fraction: 0.5, norm: "l1", scope: "global" });
   });
 
@@ -54,6 +54,8 @@ describe("optimize directives: source in, directives or diagnostics out", () => 
       "E0313 5:5 `share embeddings tied` must come before `share embeddings factorized`",
     ]);
     expect(checkSource(source("share layers all\n    share ffn groups of 2")).brief).toEqual(["E0313 5:5 the FFN weights are already shared"]);
+    expect(checkSource(source("prune layers [1]\n    prune heads layers 1..2 [0, 2]")).brief).toEqual(["E0313 5:5 layer 1 is removed above, so its heads cannot be pruned"]);
+    expect(checkSource(source("prune layers [0, 1]\n    prune layers [2, 3]")).brief).toEqual(["E0325 5:5 together the `prune layers` directives remove all 4 layers"]);
   });
 
   test("a misspelled directive is reported once, and the one before it still reads", () => {

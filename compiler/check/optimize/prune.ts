@@ -149,7 +149,7 @@ function readExplicitHeads(
   span: Span,
   selector: (noun: "layer" | "head", count: number, value: NonNullable<ReturnType<DirectiveWords["selector"]>>) => number[] | undefined,
 ): PruneDirective | undefined {
-  const { model, report } = context;
+  const { model } = context;
   const explicit = new Map<number, number[]>();
   do {
     const layersValue = words.selector("the layers", EXAMPLES.explicitHeads);
@@ -165,7 +165,6 @@ function readExplicitHeads(
     }
   } while (words.optionalWord(["layers"] as const));
   if (!words.end(EXAMPLES.explicitHeads)) return undefined;
-  void report;
   return { kind: "prune", part: "heads", explicit: new Map([...explicit].sort(([a], [b]) => a - b)), span };
 }
 

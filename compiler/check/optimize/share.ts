@@ -16,7 +16,14 @@ import { DirectiveWords } from "./words.js";
 export type SharedPart = "layers" | "attn" | "ffn";
 
 export type ShareDirective =
-  | { readonly kind: "share"; readonly part: SharedPart; readonly groupSize: number; readonly span: Span }
+  | {
+      readonly kind: "share";
+      readonly part: SharedPart;
+      /** Layers per group; `all` is the model's layer count. */
+      readonly groupSize: number;
+      readonly all: boolean;
+      readonly span: Span;
+    }
   | { readonly kind: "share"; readonly part: "embeddings"; readonly mode: "tied"; readonly span: Span }
   | { readonly kind: "share"; readonly part: "embeddings"; readonly mode: "factorized"; readonly size: number; readonly span: Span };
 
@@ -110,5 +117,5 @@ export function readShare(directive: Directive, context: DirectiveContext): Shar
     );
     return undefined;
   }
-  return { kind: "share", part: part.word, groupSize, span };
+  return { kind: "share", part: part.word, groupSize, all: grouping.word === "all", span };
 }

@@ -15,6 +15,12 @@ export const INT8: IntFormat = { bits: 8, signed: true };
 export const UINT8: IntFormat = { bits: 8, signed: false };
 export const UINT4: IntFormat = { bits: 4, signed: false };
 
+/**
+ * 1.5·2^52: adding and subtracting it rounds a double to an integer, ties to even (IEEE's default
+ * rounding, as ORT's nearbyint), exactly for |v| < 2^51; anything larger is clamped after it anyway.
+ */
+const ROUNDING_SHIFT = 6755399441055744;
+
 export interface AffineParams {
   /** float32-representable. */
   readonly scale: number;
@@ -122,14 +128,21 @@ export function quantizeMatrix(m: MatrixView, format: IntFormat, options: { symm
   const scales = Float32Array.from(params, (p) => p.scale);
   const zeros = Float64Array.from(params, (p) => p.zeroPoint);
   const values = format.signed ? new Int8Array(data.length) : new Uint8Array(data.length);
+  // quantizeFast written out: V8 does not inline it into these loops reliably, and they run over every weight.
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     if (byColumn) {
-      for (let c = 0; c < cols; c++) values[base + c] = quantizeFast(data[base + c], scales[c], zeros[c], qmin, qmax);
+      for (let c = 0; c < cols; c++) {
+        const q = Math.fround(data[base + c] / scales[c]) + ROUNDING_SHIFT - ROUNDING_SHIFT + zeros[c];
+        values[base + c] = q < qmin ? qmin : q > qmax ? qmax : q;
+      }
     } else {
       const scale = scales[byRow ? r : 0];
       const zero = zeros[byRow ? r : 0];
-      for (let c = 0; c < cols; c++) values[base + c] = quantizeFast(data[base + c], scale, zero, qmin, qmax);
+      for (let c = 0; c < cols; c++) {
+        const q = Math.fround(data[base + c] / scale) + ROUNDING_SHIFT - ROUNDING_SHIFT + zero;
+        values[base + c] = q < qmin ? qmin : q > qmax ? qmax : q;
+      }
     }
   }
   const zeroPoints = format.signed ? Int8Array.from(params, (p) => p.zeroPoint) : Uint8Array.from(params, (p) => p.zeroPoint);
@@ -138,14 +151,10 @@ export function quantizeMatrix(m: MatrixView, format: IntFormat, options: { symm
 
 /** quantizeValue for a float32 `x` and a float32 `scale`, without allocating: the inner loop of every quantizer here. */
 function quantizeFast(x: number, scale: number, zeroPoint: number, qmin: number, qmax: number): number {
-  const v = Math.fround(x / scale);
-  // Adding and subtracting 1.5·2^52 rounds a double to an integer, ties to even (IEEE's default
-  // rounding), exactly for |v| < 2^51; anything larger is clamped below either way.
-  const r = v + ROUNDING_SHIFT - ROUNDING_SHIFT + zeroPoint;
+  const r = Math.fround(x / scale) + ROUNDING_SHIFT - ROUNDING_SHIFT + zeroPoint;
   return r < qmin ? qmin : r > qmax ? qmax : r;
 }
 
-const ROUNDING_SHIFT = 6755399441055744;
 
 /**
  * com.microsoft MatMulNBits' 4-bit layout for a weight read as [N out, K in]: each output row's K

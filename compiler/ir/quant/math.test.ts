@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { affineParams, float16Bits, INT8, intRange, quantizeBlockwise4, quantizeMatrix, quantizeValue, toFloat16, UINT4, UINT8, type IntFormat, type MatrixView } from "./math.js";
+import { activationRange, affineParams, float16Bits, INT8, intRange, quantizeBlockwise4, quantizeMatrix, quantizeValue, toFloat16, UINT4, UINT8, type IntFormat, type MatrixView } from "./math.js";
 
 /** Values on a coarse grid hit exact halves of a scale often; a few are zero or large. */
 const matrix = fc
@@ -76,6 +76,22 @@ describe("quantizer loops equal the per-value formulas", () => {
         const data = Float32Array.from([...values, 65520, 65504, 6e-8, -3e-5, NaN, Infinity]);
         expect(Array.from(toFloat16(data))).toEqual(Array.from(data, float16Bits));
       }),
+    );
+  });
+});
+
+describe("activationRange", () => {
+  test("percentile: the nearest-rank order statistics a full sort gives, duplicates and negatives included", () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.float({ noNaN: true, min: -10, max: 10 }), fc.constantFrom(0, 1, -1)), { minLength: 1, maxLength: 300 }), fc.double({ min: 50.01, max: 100, noNaN: true }), (values, percentile) => {
+        const data = Float32Array.from(values);
+        const sorted = Float32Array.from(data).sort();
+        const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+        const range = activationRange(data, { kind: "percentile", percentile });
+        // Compared as numbers: selection and sort may pick −0 and 0 differently, which quantize alike.
+        expect(range.min === rank(1 - percentile / 100) && range.max === rank(percentile / 100)).toBe(true);
+      }),
+      { numRuns: 300 },
     );
   });
 });

@@ -287,9 +287,47 @@ export function activationRange(values: Float32Array, method: RangeMethod): { mi
   }
   const p = method.percentile;
   if (!(p > 50 && p <= 100)) throw new Error(`percentile must be in (50, 100], got ${p}`);
-  const sorted = Float32Array.from(values).sort();
-  const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-  return { min: rank(1 - p / 100), max: rank(p / 100) };
+  const n = values.length;
+  const rank = (q: number) => Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1));
+  const [low, high] = [rank(1 - p / 100), rank(p / 100)];
+  // The two order statistics a sort would give, found by selection: sorting millions of activations
+  // per linear took most of a calibration's time.
+  const scratch = Float32Array.from(values);
+  const max = selectInPlace(scratch, high, 0, n - 1);
+  const min = selectInPlace(scratch, low, 0, high);
+  return { min, max };
+}
+
+/**
+ * The k-th smallest of a[left..right] (Hoare's quickselect, three-way partition so runs of equal
+ * values cost nothing); on return a[left..k] ≤ a[k] ≤ a[k..right].
+ */
+function selectInPlace(a: Float32Array, k: number, left: number, right: number): number {
+  while (right > left) {
+    // Median of three as the pivot.
+    const mid = (left + right) >>> 1;
+    const [x, y, z] = [a[left], a[mid], a[right]];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let lt = left;
+    let gt = right;
+    let i = left;
+    while (i <= gt) {
+      const v = a[i];
+      if (v < pivot) {
+        a[i++] = a[lt];
+        a[lt++] = v;
+      } else if (v > pivot) {
+        a[i] = a[gt];
+        a[gt--] = v;
+      } else {
+        i++;
+      }
+    }
+    if (k < lt) right = lt - 1;
+    else if (k > gt) left = gt + 1;
+    else return pivot;
+  }
+  return a[k];
 }
 
 const F32 = new Float32Array(1);

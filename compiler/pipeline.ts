@@ -61,7 +61,7 @@ export function checkSource(text: string, file: string, options: { model?: strin
     return { ast: result.ast, diagnostics: [...result.diagnostics] };
   };
   const loadFile = (path: string, fromFile: string, maxBytes: number): { text: string } | { error: string; tooLarge?: boolean } => {
-    const read = readText(resolve(dirname(fromFile), path), maxBytes, "layout files");
+    const read = readText(resolve(dirname(fromFile), path), maxBytes, "files a spec reads (layouts, calibration ids)");
     return "problem" in read ? { error: read.problem, tooLarge: read.tooLarge } : { text: read.text };
   };
   const checked = check(parsed.ast, { model: options.model, loadImport, loadFile });

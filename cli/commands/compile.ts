@@ -88,7 +88,8 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
     compiled = await compileSpecAsync(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan, collectActivations });
   } catch (e) {
     if (e instanceof Error && (e.name === "ModelRunError" || e instanceof OnnxEmitError)) {
-      reportError(io, `cannot calibrate \`${spec.name}\`: ${e.message}`, (e as { help?: string }).help);
+      const help = e instanceof OnnxEmitError ? "static calibration runs the whole fp32 model in ONNX Runtime; `quantize matmul int8 dynamic` needs no calibration" : (e as { help?: string }).help;
+      reportError(io, `cannot calibrate \`${spec.name}\`: ${e.message}`, help);
       return ExitCode.UserError;
     }
     throw e;

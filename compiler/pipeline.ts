@@ -122,7 +122,16 @@ export type CollectActivations = (
 export interface AsyncCompileOptions extends CompileOptions {
   /** Needed when the spec has `quantize matmul int8 static`: runs the calibration model. */
   readonly collectActivations?: CollectActivations;
+  /**
+   * For a plan only (nothing emitted): static steps skip calibration and take placeholder ranges,
+   * since the plan's figures do not depend on them, and no weight is allocated. The graph is then
+   * not the model to emit; each such step's report says so.
+   */
+  readonly uncalibrated?: boolean;
 }
+
+/** Stands in for observed ranges when a plan is made without calibrating (scale 1/255, zero point 0). */
+const PLACEHOLDER_RANGE = { min: 0, max: 1 } as const;
 
 /** Thrown by the synchronous compileSpec for a directive that must run the model while compiling. */
 export class CalibrationRequiredError extends Error {
@@ -158,6 +167,12 @@ export async function compileSpecAsync(spec: ModelSpec, options: AsyncCompileOpt
       compilation.apply(step, step.options);
       continue;
     }
+    if (options.uncalibrated) {
+      const linears = compilation.graph.nodes.filter((n) => n.op === "linear");
+      const ranges = { method: step.calibration.method, byNode: new Map(linears.map((n) => [n.id, PLACEHOLDER_RANGE])) };
+      compilation.apply(step, { ...(step.options as object), ranges }, "not calibrated: placeholder activation ranges (plan only)");
+      continue;
+    }
     if (!options.collectActivations) {
       const { span } = step.calibration.directive;
       throw new CalibrationRequiredError(step.directive, `${span.file}:${span.start.line}:${span.start.column}`);
@@ -191,10 +206,11 @@ function startCompilation(spec: ModelSpec, options: CompileOptions) {
     get graph() {
       return graph;
     },
-    apply({ pass, directive }: PlannedOptimization, passOptions: unknown) {
+    apply({ pass, directive }: PlannedOptimization, passOptions: unknown, note?: string) {
       const step = new PassManager().add(pass, passOptions as never).run(graph, context);
       graph = step.graph;
-      optimizations.push({ directive, graph, report: step.reports[0] });
+      const report = note ? { ...step.reports[0], notes: [note, ...step.reports[0].notes] } : step.reports[0];
+      optimizations.push({ directive, graph, report });
     },
     finish(): CompiledModel {
       const reports = [...exact.reports, ...optimizations.map((o) => ({ ...o.report, directive: o.directive }))];

@@ -52,6 +52,11 @@ describe("quantize matmul int8 static from a spec", () => {
     expect(compiled.optimizations[0].report.statistics).toMatchObject({ linearsQuantized: 13 });
     const deviation = await measureDeviation(emitOnnx(compiled.baseline), bytes, { batch: 2, seq: 32 });
     expect(deviation.outputs[deviation.primary].cosine).toBeGreaterThanOrEqual(0.99);
+    // A plan made without calibrating (tfc compile --plan-only) has the same figures, and says so.
+    const planOnly = await compileSpecAsync(spec(BERT, ["quantize matmul int8 static minmax samples 4 seq 16 seed 2"]), { uncalibrated: true });
+    const figures = ({ parameters, weightBytes, flopsPerToken }: (typeof compiled.plan.graphs)[0]) => ({ parameters, weightBytes, flopsPerToken });
+    expect(figures(planOnly.plan.graphs[0])).toEqual(figures(compiled.plan.graphs[0]));
+    expect(planOnly.optimizations[0].report.notes[0]).toMatch(/not calibrated/);
     // Other seeds give other ranges: the samples are really used.
     const other = await compileSpecAsync(spec(BERT, ["quantize matmul int8 static minmax samples 4 seq 16 seed 3"]), { collectActivations });
     expect(equalBytes(bytes, emitOnnx(other.graph))).toBe(false);

@@ -85,7 +85,7 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   try {
     // Static quantization runs the model on its calibration samples while compiling; ONNX Runtime is loaded only then.
     const collectActivations: CollectActivations = async (...args) => (await import("../../runtime/calibrate.js")).collectActivations(...args);
-    compiled = await compileSpecAsync(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan, collectActivations });
+    compiled = await compileSpecAsync(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan, collectActivations, uncalibrated: options.planOnly === true });
   } catch (e) {
     if (e instanceof Error && (e.name === "ModelRunError" || e instanceof OnnxEmitError)) {
       const help = e instanceof OnnxEmitError ? "static calibration runs the whole fp32 model in ONNX Runtime; `quantize matmul int8 dynamic` needs no calibration" : (e as { help?: string }).help;

@@ -138,6 +138,12 @@ describe("tfc compile", () => {
     expect(result.stdout).toMatch(/quantize matmul int8 static minmax per_channel symmetric calibrate "ids\.json".*cos (0\.99|1\.0000)/);
     const plan = JSON.parse(readFileSync(join(dir.path, "static.plan.json"), "utf8"));
     expect(plan.graphs[0].passes.at(-1)).toMatchObject({ lossy: true, statistics: { linearsQuantized: 12 } });
+    // --plan-only allocates no weights, so it does not calibrate: same figures, and the plan says so.
+    const planOnly = tfc(["compile", join(dir.path, "static.tfx"), "--plan-only", "--plan", join(dir.path, "static-only.plan.json")]);
+    expect(planOnly.code).toBe(0);
+    const unCalibrated = JSON.parse(readFileSync(join(dir.path, "static-only.plan.json"), "utf8")).graphs[0];
+    expect(unCalibrated.weightBytes).toBe(plan.graphs[0].weightBytes);
+    expect(unCalibrated.passes.at(-1).notes[0]).toMatch(/not calibrated/);
 
     writeFileSync(join(dir.path, "bad-ids.json"), "[[1, 2], [3, 400]]");
     writeFileSync(join(dir.path, "bad.tfx"), spec("bad-ids.json"));

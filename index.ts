@@ -45,8 +45,12 @@ export {
   checkFile,
   checkSource,
   compileSpec,
+  compileSpecAsync,
+  CalibrationRequiredError,
   readSource,
   MAX_SOURCE_BYTES,
+  type AsyncCompileOptions,
+  type CollectActivations,
   type CompiledModel,
   type FrontEndResult,
   type ReadResult,
@@ -151,6 +155,11 @@ export {
   type TensorToWrite,
 } from "./compiler/weights/safetensors.js";
 export { exportWeights, exportTensors, namingFor, ExportError, type ExportNaming, type ExportOptions, type ExportSummary } from "./compiler/weights/export.js";
+export { quantizeMatmul, type ActivationRanges, type QuantizeMatmulOptions } from "./passes/quantize-matmul.js";
+export { quantizeEmbeddings, type QuantizeEmbeddingsOptions } from "./passes/quantize-embeddings.js";
+export { quantizeFp16, type QuantizeFp16Options } from "./passes/quantize-fp16.js";
+export { calibrationGraph, rangesFromActivations, type CalibrationPlan } from "./passes/quantize-calibration.js";
+export { collectActivations, type CalibrationOptions } from "./runtime/calibrate.js";
 export { pruneHeads, type PruneHeadsOptions } from "./passes/prune-heads.js";
 export { pruneFfn, type PruneFfnOptions } from "./passes/prune-ffn.js";
 export { pruneLayers, type PruneLayersOptions } from "./passes/prune-layers.js";

@@ -1,8 +1,9 @@
 import { mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { checkSource, compileSpec } from "../compiler/pipeline.js";
+import { checkSource, compileSpecAsync } from "../compiler/pipeline.js";
 import { writeOnnxFile } from "../compiler/onnx/index.js";
 import type { OutputDeviation } from "../compiler/plan.js";
+import { collectActivations } from "../runtime/calibrate.js";
 import { measureDeviation } from "../runtime/deviation.js";
 import { cpuSessionOptions, openSession, pairedRatio, timeInterleaved, tokenFeeds, type Contender, type RatioStats } from "./latency.js";
 
@@ -24,6 +25,10 @@ export const OPTIMIZE_CONFIGURATIONS: readonly OptimizeConfiguration[] = [
   { name: "heads pruned 25%", directives: "prune heads 25% by l2" },
   { name: "FFN pruned 50%", directives: "prune ffn 50% by l2" },
   { name: "layers shared (groups of 2)", directives: "share layers groups of 2" },
+  { name: "int8 dynamic", directives: "quantize matmul int8 dynamic per_channel" },
+  { name: "int8 static (minmax)", directives: "quantize matmul int8 static minmax" },
+  { name: "int4 block 32", directives: "quantize matmul int4 block 32\n quantize embeddings int4 block 32" },
+  { name: "fp16", directives: "quantize fp16" },
 ];
 
 export const OPTIMIZE_MODELS = [
@@ -78,7 +83,7 @@ export async function runOptimizeSection(options: OptimizeBenchOptions): Promise
       const variant = configuration.directives ? `\nmodel ${model}_variant extends ${model} { optimize { ${configuration.directives} } }\n` : "";
       const checked = checkSource(source + variant, file, { model: configuration.directives ? `${model}_variant` : model });
       if (!checked.spec) throw new Error(`${model} / ${configuration.name}: ${checked.diagnostics.map((d) => d.message).join("; ")}`);
-      const compiled = compileSpec(checked.spec);
+      const compiled = await compileSpecAsync(checked.spec, { collectActivations });
       const path = join(options.dir, `${model}-${configuration.name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}.onnx`);
       await writeOnnxFile(compiled.graph, path, { opset: checked.spec.target.opset });
       const compileMs = performance.now() - started;

@@ -47,6 +47,7 @@ import { renderMarkdown } from "./table.js";
 import { runSparseSection, type SparseAttentionReport } from "./sparse-attention.js";
 import { renderSparseSection } from "./sparse-table.js";
 import { renderWeightsSection, runWeightsSection, type WeightsReport } from "./weights.js";
+import { renderQuantizeSection, runQuantizeSection, writeQuantizeSection } from "./optimize-quantize.js";
 import { renderOptimizeSection, runOptimizeSection, type OptimizeReport } from "./optimize.js";
 
 const ROOT = process.cwd();
@@ -61,8 +62,8 @@ interface Args {
   readonly skipCompile: boolean;
   readonly runs: number;
   readonly seqs: readonly number[];
-  /** `sparse` / `weights` / `optimize`: only that section. */
-  readonly only?: "sparse" | "weights" | "optimize";
+  /** `sparse` / `weights` / `optimize` / `quantize`: only that section. */
+  readonly only?: "sparse" | "weights" | "optimize" | "quantize";
   readonly skipWeights: boolean;
   readonly weightsXl: boolean;
   readonly skipOptimize: boolean;
@@ -81,8 +82,8 @@ function parseArgs(argv: readonly string[]): Args {
   };
   const quick = argv.includes("--quick");
   const only = value("--only");
-  if (only !== undefined && only !== "sparse" && only !== "weights" && only !== "optimize") {
-    throw new Error(`--only: the sections that run alone are \`sparse\`, \`weights\` and \`optimize\`, got \`${only}\``);
+  if (only !== undefined && only !== "sparse" && only !== "weights" && only !== "optimize" && only !== "quantize") {
+    throw new Error(`--only: the sections that run alone are \`sparse\`, \`weights\`, \`optimize\` and \`quantize\`, got \`${only}\``);
   }
   const sparseSeqs = (value("--sparse-seqs") ?? "1024,4096,16384").split(",").map(Number);
   for (const s of sparseSeqs) if (!Number.isInteger(s) || s < 64 || s % 64 !== 0) throw new Error(`--sparse-seqs: ${s} is not a positive multiple of 64`);
@@ -125,6 +126,13 @@ async function main(): Promise<void> {
   if (args.only === "optimize") {
     process.stdout.write(renderOptimizeSection(await optimizeSection(args)));
     log(`wrote ${rel(join(RESULTS, "optimize.md"))} and .json in ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    return;
+  }
+  if (args.only === "quantize") {
+    // Issue 4's quantize rows (bench/optimize-quantize.ts): written to bench/results/optimize-quantize.{md,json}.
+    const report = await runQuantizeSection({ root: ROOT, models: MODELS, seqs: args.seqs, runs: args.runs, log });
+    writeQuantizeSection(RESULTS, report);
+    process.stdout.write(renderQuantizeSection(report));
     return;
   }
   const notes: string[] = [];
@@ -278,7 +286,7 @@ async function main(): Promise<void> {
     }
   }
 
-  // 8. The optimize passes (share, prune) on bert-base and gpt2-small.
+  // 8. The optimize passes (share, prune, quantize) on bert-base and gpt2-small.
   let optimize: OptimizeReport | undefined;
   if (!args.skipOptimize) {
     try {
@@ -316,7 +324,7 @@ async function main(): Promise<void> {
     renderMarkdown(report) +
     (sparseAttention ? `\n${renderSparseSection(sparseAttention, { number: "6. " })}` : "") +
     (weights ? `\n${renderWeightsSection(weights, { number: "7. " })}` : "") +
-    (optimize ? `\n${renderOptimizeSection(optimize, "## 8. Optimize passes (share, prune)")}` : "");
+    (optimize ? `\n${renderOptimizeSection(optimize, "## 8. Optimize passes (share, prune, quantize)")}` : "");
   writeFileSync(join(RESULTS, "latest.json"), JSON.stringify(report, null, 2) + "\n");
   writeFileSync(join(RESULTS, "latest.md"), markdown);
   process.stdout.write(markdown);

@@ -83,6 +83,7 @@ export const Codes = {
   ModelNotChosen: "E0604",
   NoModel: "E0605",
   InvalidLayoutFile: "E0606",
+  InvalidCalibrationFile: "E0607",
   /** Checkpoints (`weights "FILE" layout hf-…`): see docs/weights.md. */
   InvalidCheckpoint: "E0610",
   CheckpointMissingTensor: "E0611",

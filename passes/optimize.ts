@@ -1,6 +1,11 @@
 import type { OptimizeDirective, PruneDirective, QuantizeDirective, ShareDirective } from "../compiler/check/optimize/index.js";
+import type { CalibrationSamples } from "../compiler/check/optimize/quantize.js";
+import type { RangeMethod } from "../compiler/ir/quant/math.js";
 import type { Pass } from "../compiler/ir/pass.js";
 import { pruneFfn } from "./prune-ffn.js";
+import { quantizeEmbeddings } from "./quantize-embeddings.js";
+import { quantizeFp16 } from "./quantize-fp16.js";
+import { quantizeMatmul } from "./quantize-matmul.js";
 import { pruneHeads } from "./prune-heads.js";
 import { pruneLayers } from "./prune-layers.js";
 import { pruneWeights } from "./prune-weights.js";
@@ -14,6 +19,11 @@ export interface PlannedOptimization {
   readonly options: unknown;
   /** The directive in canonical text (`prune heads 25% by l2`), for reports. */
   readonly directive: string;
+  /**
+   * Static quantization: the pass needs activation ranges observed by running the graph it will
+   * rewrite on these samples (compileSpecAsync does; calibration.ts), passed as `ranges`.
+   */
+  readonly calibration?: { readonly method: RangeMethod; readonly samples: CalibrationSamples; readonly directive: QuantizeDirective };
 }
 
 type Planner<D> = (directive: D) => PlannedOptimization;
@@ -50,8 +60,24 @@ const planPrune: Planner<PruneDirective> = (d) => {
   }
 };
 
-const planQuantize: Planner<QuantizeDirective> = () => {
-  throw new Error("internal: `quantize` directives are not supported yet and never reach a spec");
+const planQuantize: Planner<QuantizeDirective> = (d) => {
+  const symmetry = (symmetric: boolean) => (symmetric ? "symmetric" : "asymmetric");
+  if (d.target === "fp16") return planned(quantizeFp16, {}, "quantize fp16");
+  if (d.target === "embeddings") {
+    return d.bits === 8
+      ? planned(quantizeEmbeddings, { bits: 8, perRow: d.perRow, symmetric: d.symmetric }, `quantize embeddings int8 ${d.perRow ? "per_row" : "per_tensor"} ${symmetry(d.symmetric)}`)
+      : planned(quantizeEmbeddings, { bits: 4, blockSize: d.blockSize, symmetric: d.symmetric }, `quantize embeddings int4 block ${d.blockSize} ${symmetry(d.symmetric)}`);
+  }
+  const layout = (d: { perChannel: boolean; symmetric: boolean }) => `${d.perChannel ? "per_channel" : "per_tensor"} ${symmetry(d.symmetric)}`;
+  if (d.bits === 8 && d.mode === "static") {
+    const method = d.method.kind === "minmax" ? "minmax" : `percentile ${Number(d.method.percentile.toPrecision(8))}%`;
+    const samples = d.calibration.kind === "file" ? `calibrate ${JSON.stringify(d.calibration.path)}` : `samples ${d.calibration.samples} seq ${d.calibration.seq} seed ${d.calibration.seed}`;
+    const step = planned(quantizeMatmul, { bits: 8, mode: "static", perChannel: d.perChannel, symmetric: d.symmetric }, `quantize matmul int8 static ${method} ${layout(d)} ${samples}`);
+    return { ...step, calibration: { method: d.method, samples: d.calibration, directive: d } };
+  }
+  return d.bits === 8
+    ? planned(quantizeMatmul, { bits: 8, mode: d.mode, perChannel: d.perChannel, symmetric: d.symmetric }, `quantize matmul int8 ${d.mode} ${layout(d)}`)
+    : planned(quantizeMatmul, { bits: 4, blockSize: d.blockSize, symmetric: d.symmetric, accuracyLevel: d.accuracyLevel }, `quantize matmul int4 block ${d.blockSize} ${symmetry(d.symmetric)} accuracy ${d.accuracyLevel === 0 ? "fp32" : "int8"}`);
 };
 
 /** The passes an `optimize` block asks for, in the order written. */

@@ -2,6 +2,7 @@ import { Option, InvalidArgumentError, type Command } from "commander";
 import { mkdirSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
 import type { ExecutionPlan, PlannedLayer } from "../../compiler/plan.js";
+import type { CollectActivations, CompiledModel } from "../../compiler/pipeline.js";
 import { OnnxEmitError } from "../../compiler/onnx/errors.js";
 import { SafetensorsError } from "../../compiler/weights/errors.js";
 import { OPSET_RANGE } from "../../compiler/check/target.js";
@@ -83,18 +84,38 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   }
   // The plan names its model relative to itself, so the two files can be moved together.
   const onnxFromPlan = relative(dirname(resolve(planPath)), resolve(onnxPath)).split(sep).join("/");
-  const [{ compileSpec }, { writeOnnxFile }] = await Promise.all([import("../../compiler/pipeline.js"), import("../../compiler/onnx/index.js")]);
-  const compiled = compileSpec(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan });
+  const [{ compileSpecAsync }, { writeOnnxFile }] = await Promise.all([import("../../compiler/pipeline.js"), import("../../compiler/onnx/index.js")]);
+  let compiled: CompiledModel;
+  try {
+    // Static quantization runs the model on its calibration samples while compiling; ONNX Runtime is loaded only then.
+    const collectActivations: CollectActivations = async (...args) => (await import("../../runtime/calibrate.js")).collectActivations(...args);
+    compiled = await compileSpecAsync(spec, { onnxFile: options.planOnly ? undefined : onnxFromPlan, collectActivations, uncalibrated: options.planOnly === true });
+  } catch (e) {
+    if (e instanceof Error && (e.name === "ModelRunError" || e instanceof OnnxEmitError)) {
+      const help = e instanceof OnnxEmitError ? "static calibration runs the whole fp32 model in ONNX Runtime; `quantize matmul int8 dynamic` needs no calibration" : (e as { help?: string }).help;
+      reportError(io, `cannot calibrate \`${spec.name}\`: ${e.message}`, help);
+      return ExitCode.UserError;
+    }
+    throw e;
+  }
   const { graph } = compiled;
-  const measured = options.planOnly || options.deviation === false ? { plan: compiled.plan } : await withDeviations(compiled, spec.target.opset);
+  const emit = { opset: spec.target.opset, producerVersion: tfcVersion() };
+  const measured: { plan: ExecutionPlan; skipped?: string; model?: Uint8Array } =
+    options.planOnly || options.deviation === false ? { plan: compiled.plan } : await withDeviations(compiled, spec.target.opset, emit);
   const { plan } = measured;
 
   const written: string[] = [];
   if (!options.planOnly) {
     try {
       mkdirSync(dirname(onnxPath), { recursive: true });
-      const files = await writeOnnxFile(graph, onnxPath, { opset: spec.target.opset, producerVersion: tfcVersion(), ...(options.externalData ? { externalData: true } : {}) });
-      written.push(files.model, ...(files.externalData ? [files.externalData] : []));
+      // The deviation run has already emitted the final model when its last step is lossy: the same bytes.
+      if (measured.model && !options.externalData) {
+        writeFileAtomic(onnxPath, measured.model);
+        written.push(onnxPath);
+      } else {
+        const files = await writeOnnxFile(graph, onnxPath, { ...emit, ...(options.externalData ? { externalData: true } : {}) });
+        written.push(files.model, ...(files.externalData ? [files.externalData] : []));
+      }
     } catch (e) {
       if (e instanceof OnnxEmitError) {
         reportError(io, `cannot emit \`${spec.name}\` as ONNX: ${e.message}`, "`--plan-only` writes its plan without emitting weights");

@@ -13,9 +13,15 @@ export const MAX_DEVIATION_WEIGHT_BYTES = 1 << 30;
 /**
  * The plan with each lossy directive's deviation filled in: the baseline and the graph after each
  * lossy step are emitted in memory and run on the same seeded inputs. Returns the plan unchanged,
- * with a reason, when nothing is lossy or the model is too large to run twice here.
+ * with a reason, when nothing is lossy or the model is too large to run twice here. When the last
+ * step is lossy its bytes are the final model (`model`, emitted with `emit`'s options), so the
+ * caller writes them instead of emitting (and quantizing) everything a third time.
  */
-export async function withDeviations(compiled: CompiledModel, opset: number): Promise<{ plan: ExecutionPlan; skipped?: string }> {
+export async function withDeviations(
+  compiled: CompiledModel,
+  opset: number,
+  emit: { readonly producerVersion?: string } = {},
+): Promise<{ plan: ExecutionPlan; skipped?: string; model?: Uint8Array }> {
   const lossy = compiled.optimizations.filter((o) => o.report.lossy);
   if (lossy.length === 0) return { plan: compiled.plan };
   const bytes = compiled.plan.graphs[0].weightBytes;
@@ -26,10 +32,15 @@ export async function withDeviations(compiled: CompiledModel, opset: number): Pr
   const [{ emitOnnx }, { measureDeviation }] = await Promise.all([import("../../compiler/onnx/index.js"), import("../../runtime/deviation.js")]);
   const baseline = emitOnnx(compiled.baseline, { opset });
   const deviations = new Map<string, PlannedDeviation>();
-  for (const step of lossy) deviations.set(step.directive, await measureDeviation(baseline, emitOnnx(step.graph, { opset })));
+  let model: Uint8Array | undefined;
+  for (const step of lossy) {
+    const bytes = emitOnnx(step.graph, { opset, ...emit });
+    deviations.set(step.directive, await measureDeviation(baseline, bytes));
+    if (step.graph === compiled.graph) model = bytes;
+  }
   const graph = compiled.plan.graphs[0];
   const passes = graph.passes.map((p) => (p.directive && deviations.has(p.directive) ? { ...p, deviation: deviations.get(p.directive) } : p));
-  return { plan: { ...compiled.plan, graphs: [{ ...graph, passes }, ...compiled.plan.graphs.slice(1)] } };
+  return { plan: { ...compiled.plan, graphs: [{ ...graph, passes }, ...compiled.plan.graphs.slice(1)] }, ...(model ? { model } : {}) };
 }
 
 /** The lines `tfc compile` prints for the optimize directives (nothing without any). */

@@ -85,6 +85,7 @@ export function check(ast: SourceFile, options: CheckOptions = {}): CheckResult 
           concrete: !parents.has(model) || model === selected,
           layoutFiles,
           checkpoints,
+          loadFile: options.loadFile,
           report,
         }),
       );

@@ -2,7 +2,7 @@ import type { Expression, ModelDeclaration, NameExpression } from "../../grammar
 import { Codes, error, type Diagnostic } from "../../grammar/diagnostics.js";
 import type { Span } from "../../grammar/span.js";
 import type { ModelSpec, TargetSpec } from "../spec.js";
-import type { LayoutFiles } from "./attention/files.js";
+import type { LayoutFiles, LoadFile } from "./attention/files.js";
 import type { CheckpointFiles } from "./checkpoint.js";
 import { resolveAttention, type ResolvedAttention } from "./attention/resolve.js";
 import { checkConsistency, type ModelView } from "./consistency.js";
@@ -41,6 +41,8 @@ export interface ResolveOptions {
   readonly layoutFiles: LayoutFiles;
   /** Checkpoints named by `weights "FILE" layout …`, their headers read once per run. */
   readonly checkpoints: CheckpointFiles;
+  /** Reads other files a spec names (calibration token ids); without it, naming one is an error. */
+  readonly loadFile?: LoadFile;
   readonly report: Report;
 }
 
@@ -127,7 +129,7 @@ export function resolveModel(model: ModelDeclaration, options: ResolveOptions): 
 
   let optimize: readonly OptimizeDirective[] | undefined;
   if (optimizeBlock) {
-    optimize = resolveOptimize(optimizeBlock, problems === 0 ? resolver : undefined, model.name.name, report);
+    optimize = resolveOptimize(optimizeBlock, problems === 0 ? resolver : undefined, model.name.name, report, options.loadFile);
     if (!optimize) return undefined;
   }
 
@@ -202,6 +204,7 @@ function resolveOptimize(
   resolver: FieldResolver | undefined,
   name: string,
   report: Report,
+  loadFile?: LoadFile,
 ): readonly OptimizeDirective[] | undefined {
   if (!resolver) return readOptimizeBlock(block, { number: () => undefined, report });
   const kind = resolver.field("kind");
@@ -213,6 +216,7 @@ function resolveOptimize(
   const headDim = resolver.field("head_dim");
   const ffn = resolver.field("ffn");
   const output = resolver.field("output");
+  const context = resolver.field("context");
   if (
     kind === undefined || vocab === undefined || width === undefined || layers === undefined || heads === undefined ||
     kvHeads === undefined || headDim === undefined || ffn === undefined || output === undefined
@@ -220,9 +224,10 @@ function resolveOptimize(
     return readOptimizeBlock(block, { number: () => undefined, report });
   }
   return readOptimizeBlock(block, {
-    model: { name, kind, vocab, width, layers, heads, kvHeads, headDim, ffnSize: ffn.size, activation: ffn.activation, output },
+    model: { name, kind, vocab, width, layers, heads, kvHeads, headDim, ffnSize: ffn.size, activation: ffn.activation, output, ...(context !== undefined ? { context } : {}) },
     number: (expr, rule) => resolver.expression(expr, rule),
     report,
+    ...(loadFile ? { loadFile } : {}),
   });
 }
 

@@ -48,10 +48,22 @@ export class GraphBuilder {
     return value;
   }
 
-  param(name: string, dtype: DType, shape: readonly number[], init: Initializer, options: { trainable?: boolean } = {}): Value {
+  param(
+    name: string,
+    dtype: DType,
+    shape: readonly number[],
+    init: Initializer,
+    options: { trainable?: boolean; valuesPerElement?: number } = {},
+  ): Value {
     if (this.paramNames.has(name)) throw new IrError(`parameter \`${name}\` is defined twice`);
     const value: Value = { id: this.nextId++, type: tensorType(dtype, shape), name };
-    const param: Parameter = { name, value, init, trainable: options.trainable ?? true };
+    const param: Parameter = {
+      name,
+      value,
+      init,
+      trainable: options.trainable ?? true,
+      ...(options.valuesPerElement !== undefined ? { valuesPerElement: options.valuesPerElement } : {}),
+    };
     this.params.push(param);
     this.paramNames.set(name, param);
     return value;

@@ -28,6 +28,8 @@ export interface Parameter {
   readonly init: Initializer;
   /** Constant tables (sinusoidal positions, rotary cos/sin) are data but not trainable weights. */
   readonly trainable: boolean;
+  /** Weights packed several to a stored element (two 4-bit values a byte): counted as that many parameters. */
+  readonly valuesPerElement?: number;
 }
 
 export interface GraphOutput {

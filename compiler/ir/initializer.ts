@@ -13,8 +13,11 @@ export type Initializer =
   | { readonly kind: "normal"; readonly seed: number; readonly key: string; readonly mean: number; readonly std: number }
   /** Every element equal to `value` (norm weights, zero biases). */
   | { readonly kind: "fill"; readonly value: number }
-  /** A table computed from a formula (sinusoidal positions, rotary cos/sin); `describe` is printed. */
-  | { readonly kind: "computed"; readonly describe: string; readonly compute: () => Float32Array }
+  /**
+   * A table computed from a formula (sinusoidal positions, rotary cos/sin) or from other parameters
+   * (a pass's quantized copy); `describe` is printed. Its array type must match the dtype.
+   */
+  | { readonly kind: "computed"; readonly describe: string; readonly compute: () => TensorData }
   /**
    * A tensor of a safetensors checkpoint, read only when materialized (never the whole file), then
    * sliced and transposed by `transforms` (compiler/weights/transform.ts).
@@ -26,9 +29,10 @@ export type Initializer =
       readonly transforms: readonly TensorTransform[];
     }
   /** Data already in memory (results of passes, small constants). */
-  | { readonly kind: "data"; readonly data: Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array };
+  | { readonly kind: "data"; readonly data: TensorData };
 
-export type TensorData = Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array;
+/** A tensor's elements; float16 and bfloat16 are held as their bit patterns in a Uint16Array. */
+export type TensorData = Float32Array | BigInt64Array | Int32Array | Int8Array | Uint8Array | Uint16Array;
 
 export function normal(seed: number, key: string, std: number, mean = 0): Initializer {
   return { kind: "normal", seed, key, mean, std };
@@ -38,7 +42,7 @@ export function fill(value: number): Initializer {
   return { kind: "fill", value };
 }
 
-export function computed(describe: string, compute: () => Float32Array): Initializer {
+export function computed(describe: string, compute: () => TensorData): Initializer {
   return { kind: "computed", describe, compute };
 }
 
@@ -50,7 +54,7 @@ export function literal(data: TensorData): Initializer {
   return { kind: "data", data };
 }
 
-/** Produces the parameter's data. Only float32 parameters may use normal/fill/computed. */
+/** Produces the parameter's data. Only float32 parameters may use normal/fill. */
 export function materialize(init: Initializer, type: TensorType): TensorData {
   const count = elementCount(type.shape);
   switch (init.kind) {

@@ -1,3 +1,6 @@
+import type { TensorData } from "./initializer.js";
+import type { DType } from "./types.js";
+
 /**
  * What an op's ONNX lowering may do. The IR defines this interface; `compiler/onnx` implements it,
  * so each op's lowering sits beside its shape rule without the IR depending on protobuf.
@@ -31,6 +34,8 @@ export interface OnnxBuilder {
   float(value: number): string;
   /** A float32 constant of any shape (small tables). */
   floats(values: Float32Array, dims: readonly number[]): string;
+  /** A constant of any dtype and shape (quantization zero points, float16 scalars). */
+  tensor(dtype: DType, data: TensorData, dims: readonly number[]): string;
 }
 
 export const attr = {

@@ -20,9 +20,10 @@ export function graphStats(graph: Graph, bindings: Readonly<Record<string, numbe
   let weightBytes = 0;
   const parametersByGroup = new Map<string, number>();
   for (const p of graph.params) {
-    const n = elementCount(p.value.type.shape);
-    weightBytes += n * BYTES_PER_ELEMENT[p.value.type.dtype];
+    const stored = elementCount(p.value.type.shape);
+    weightBytes += stored * BYTES_PER_ELEMENT[p.value.type.dtype];
     if (!p.trainable) continue;
+    const n = stored * (p.valuesPerElement ?? 1);
     parameters += n;
     const group = parameterGroup(p.name);
     parametersByGroup.set(group, (parametersByGroup.get(group) ?? 0) + n);

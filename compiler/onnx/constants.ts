@@ -1,3 +1,4 @@
+import type { TensorData } from "../ir/initializer.js";
 import type { DType } from "../ir/types.js";
 import { OnnxEmitError } from "./errors.js";
 import type { NameTable } from "./names.js";
@@ -53,6 +54,17 @@ export class ConstantPool {
     const bytes = rawBytes(values, "float32", "float constant").slice();
     const hash = hashHex(bytes);
     return this.intern(`f32[${dims.join(",")}]:${hash}`, `const.f32[${dims.join("x")}].${hash}`, "float32", dims, bytes);
+  }
+
+  /** Any dtype: named by dtype, shape and a hash of the bytes (`const.uint8[].1a2b3c4d`). */
+  tensor(dtype: DType, data: TensorData, dims: readonly number[]): string {
+    const count = dims.reduce((a, d) => a * d, 1);
+    if (!dims.every((d) => Number.isInteger(d) && d >= 0) || count !== data.length) {
+      throw new OnnxEmitError(`${dtype} constant of shape [${dims.join(",")}] given ${data.length} values`);
+    }
+    const bytes = rawBytes(data, dtype, `${dtype} constant`).slice();
+    const hash = hashHex(bytes);
+    return this.intern(`${dtype}[${dims.join(",")}]:${hash}`, `const.${dtype}[${dims.join("x")}].${hash}`, dtype, dims, bytes);
   }
 
   private intern(key: string, base: string, dtype: DType, dims: readonly number[], bytes: Uint8Array): string {

@@ -90,10 +90,15 @@ describe("ModelProto fields", () => {
     expect(Buffer.from(initializers.get("i64").raw_data).toString("hex")).toBe("ffffffffffffffff" + "0200000000000000" + "0000000000010000");
   });
 
-  test("float16 parameters are refused until they are supported", () => {
+  test("float16 parameters are written from their bit patterns; float32 data for them is refused", () => {
     const b = new GraphBuilder("half", { model: "half", dimBounds: {} });
-    b.output("w", b.param("w", "float16", [2], fill(0)));
-    expect(() => emitOnnx(b.build())).toThrow(/parameter `w` is float16: this dtype cannot be emitted yet/);
+    b.output("w", b.param("w", "float16", [2], literal(Uint16Array.of(0x3c00, 0xc000))));
+    const bytes = emitOnnx(b.build());
+    const model = onnxSchema().ModelProto.decode(bytes) as unknown as { graph: { initializer: { raw_data: Uint8Array }[] } };
+    expect(Buffer.from(model.graph.initializer[0].raw_data).toString("hex")).toBe("003c00c0");
+    const wrong = new GraphBuilder("half", { model: "half", dimBounds: {} });
+    wrong.output("w", wrong.param("w", "float16", [2], fill(0)));
+    expect(() => emitOnnx(wrong.build())).toThrow(/float16 data must be a Uint16Array/);
   });
 });
 

@@ -181,7 +181,7 @@ function checkParameters(graph: Graph, placement: DataPlacement): void {
   let bytes = 0;
   for (const p of graph.params) {
     if (!isEmittable(p.value.type.dtype)) {
-      throw new OnnxEmitError(`parameter \`${p.name}\` is ${p.value.type.dtype}: this dtype cannot be emitted yet (float16 support is planned)`);
+      throw new OnnxEmitError(`parameter \`${p.name}\` is ${p.value.type.dtype}: this dtype cannot be emitted`);
     }
     bytes += parameterBytes(p);
   }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import * as ort from "onnxruntime-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { GraphBuilder, computed, fill, normal, registeredOps, type Graph, type Value } from "../ir/index.js";
+import { GraphBuilder, computed, fill, literal, normal, registeredOps, type Graph, type Value } from "../ir/index.js";
 import { blockLayoutAttrs } from "../ir/ops/block-layout.js";
 import { blocked, global, layerLayout, random, union, window } from "../../test/layouts.js";
 import { emitOnnx } from "./emit.js";
@@ -79,12 +79,38 @@ function everyOpModel(): Graph {
     return b.op("add", [h, linear(up, "layers.1.ffn.down", 32, WIDTH, true)]);
   });
   b.output("hidden_states", h);
+  b.output("quantized", quantizedTail(b, h, ids));
   b.withScope("head", () => {
     b.output("pooled", b.op("tanh", [linear(b.op("take_token", [h], { position: "first" }), "head.pooler", WIDTH, WIDTH, true)]));
     const last = b.op("take_token", [h], { position: "last" });
     b.output("last", b.op("gelu", [b.op("relu", [last])], { approximate: "tanh" }));
   });
   return b.build();
+}
+
+/** Every quantized op on `h` (or `ids`), summed, through an fp16 round trip. */
+function quantizedTail(b: GraphBuilder, h: Value, ids: Value): Value {
+  return b.withScope("quant", () => {
+    const ints = (name: string, dtype: "int8" | "uint8", shape: number[]) => {
+      const n = shape.reduce((a, d) => a * d, 1);
+      const data = Array.from({ length: n }, (_, i) => (i * 37) % 201);
+      return b.param(name, dtype, shape, literal(dtype === "int8" ? Int8Array.from(data, (v) => v - 100) : Uint8Array.from(data, (v) => v % 256)));
+    };
+    const scale = (name: string, n: number) => b.param(name, "float32", n === 0 ? [] : [n], literal(new Float32Array(Math.max(n, 1)).fill(0.01)), { trainable: false });
+    const w = ints("quant.w_quantized", "int8", [WIDTH, WIDTH]);
+    const perChannel = scale("quant.w_scale", WIDTH);
+    const parts = [
+      b.op("dequantized_linear", [h, w, perChannel], { transposed: false, perChannel: true }),
+      b.op("dynamic_quantized_linear", [h, w, scale("quant.w_scale_tensor", 0)], { transposed: true, perChannel: false }),
+      b.op("static_quantized_linear", [h, w, perChannel], { transposed: false, perChannel: true, inputScale: 0.05, inputZeroPoint: 128 }),
+      b.op("matmul_nbits", [h, ints("quant.w_int4", "uint8", [WIDTH, 1, 8]), scale("quant.w_scales", WIDTH)], { k: WIDTH, n: WIDTH, blockSize: 16, accuracyLevel: 4 }),
+      b.op("quantized_embedding", [ints("quant.tokens", "int8", [VOCAB, WIDTH]), ids, scale("quant.tokens_scale", VOCAB)], { bits: 8, blockSize: 0, perRow: true }),
+      b.op("quantized_embedding", [ints("quant.tokens4", "uint8", [VOCAB, 1, 8]), ids, scale("quant.tokens4_scales", VOCAB)], { bits: 4, blockSize: 16, perRow: true }),
+    ];
+    let sum = parts.reduce((a, p) => b.op("add", [a, p]));
+    sum = b.op("add", [sum, b.op("quantized_leading_rows", [ints("quant.positions", "int8", [CONTEXT, WIDTH]), ids, scale("quant.positions_scale", 0)], { perRow: false })]);
+    return b.op("cast", [b.op("cast", [sum], { to: "float16" })], { to: "float32" });
+  });
 }
 
 function rotaryTable(f: (x: number) => number): Float32Array {

@@ -1,4 +1,6 @@
+import type { TensorData } from "../ir/initializer.js";
 import type { OnnxAttribute, OnnxBuilder } from "../ir/onnx-builder.js";
+import type { DType } from "../ir/types.js";
 import type { ConstantPool } from "./constants.js";
 import { OnnxEmitError } from "./errors.js";
 import { NameTable } from "./names.js";
@@ -93,6 +95,10 @@ export class OnnxGraphBuilder implements OnnxBuilder {
 
   floats(values: Float32Array, dims: readonly number[]): string {
     return this.constant(this.constants.floats(values, dims));
+  }
+
+  tensor(dtype: DType, data: TensorData, dims: readonly number[]): string {
+    return this.constant(this.constants.tensor(dtype, data, dims));
   }
 
   private constant(name: string): string {

@@ -4,7 +4,7 @@
  */
 import * as ort from "onnxruntime-node";
 import { describe, expect, test } from "vitest";
-import { GraphBuilder, computed, materialize, normal, registeredOps, type Graph, type Value } from "../ir/index.js";
+import { GraphBuilder, computed, literal, materialize, normal, registeredOps, type Graph, type Value } from "../ir/index.js";
 import { blockLayoutAttrs } from "../ir/ops/block-layout.js";
 import { global, layerLayout, random, union, window, type Pattern } from "../../test/layouts.js";
 import { emitOnnx } from "./emit.js";
@@ -23,6 +23,7 @@ interface OpCase {
   readonly idRange?: number;
   build(b: GraphBuilder): void;
   reference(env: Env): Record<string, T>;
+  readonly sessionOptions?: ort.InferenceSession.SessionOptions;
 }
 
 const BATCH = 2;
@@ -134,6 +135,7 @@ const cases: OpCase[] = [
   layoutCase("attention with a causal block layout", "attention", true),
   layoutCase("block_sparse_attention", "block_sparse_attention", false),
   layoutCase("block_sparse_attention causal", "block_sparse_attention", true),
+  ...quantizedCases(),
   {
     name: "rotary",
     build(b) {
@@ -150,7 +152,7 @@ describe("each op through ONNX Runtime", () => {
   for (const c of cases) {
     test(c.name, async () => {
       const graph = buildGraph(c);
-      const session = await ort.InferenceSession.create(emitOnnx(graph));
+      const session = await ort.InferenceSession.create(emitOnnx(graph), c.sessionOptions);
       for (const seq of SEQ_LENGTHS) {
         const env: Record<string, T> = {};
         const feeds: Record<string, ort.Tensor> = {};
@@ -183,6 +185,96 @@ describe("each op through ONNX Runtime", () => {
     expect(registeredOps().filter((op) => !covered.has(op))).toEqual([]);
   });
 });
+
+/**
+ * Quantized ops on stored integers: the references dequantize (q − zero point) · scale and multiply
+ * in float64; dynamic and static ones quantize x as ONNX's DynamicQuantizeLinear / QuantizeLinear
+ * define it. (passes/quantize.reference.test.ts checks the quantization itself against numpy.)
+ */
+function quantizedCases(): OpCase[] {
+  const ints = (name: string, dtype: "int8" | "uint8", shape: number[], lo: number, hi: number) => {
+    const n = shape.reduce((a, d) => a * d, 1);
+    const data = Array.from({ length: n }, (_, i) => lo + ((i * 37 + name.length * 11) % (hi - lo + 1)));
+    return (b: GraphBuilder) => b.param(name, dtype, shape, literal(dtype === "int8" ? Int8Array.from(data) : Uint8Array.from(data)));
+  };
+  const scales = (name: string, n: number) => (b: GraphBuilder) => b.param(name, "float32", n === 0 ? [] : [n], literal(Float32Array.from({ length: Math.max(n, 1) }, (_, i) => 0.01 + 0.002 * (i % 5))));
+  // Weight [6, 5] int8, per-channel scales and int8 zero points.
+  const weight = (e: Env) => ({ shape: [6, 5], data: e.wq.data.map((q, i) => (q - e.wzp.data[i % 5]) * e.ws.data[i % 5]) });
+  const linearBuild = (op: string, attrs: Record<string, number | boolean>) => (b: GraphBuilder) => {
+    const x = b.input("x", "float32", ["batch", "seq", 6]);
+    b.output("y", b.op(op, [x, ints("wq", "int8", [6, 5], -120, 120)(b), scales("ws", 5)(b), ints("wzp", "int8", [5], -3, 3)(b)], { transposed: false, perChannel: true, ...attrs }));
+  };
+  const quantizeX = (x: T, scale: number, zeroPoint: number): T => ({ shape: x.shape, data: x.data.map((v) => (Math.min(255, Math.max(0, roundEven(Math.fround(v / scale)) + zeroPoint)) - zeroPoint) * scale) });
+  const dynamicX = (x: T): T => {
+    const lo = Math.min(0, ...x.data);
+    const hi = Math.max(0, ...x.data);
+    const scale = Math.fround((hi - lo) / 255);
+    return quantizeX(x, scale, Math.min(255, Math.max(0, roundEven(-lo / scale))));
+  };
+  const exactDequantize = { extra: { session: { qdq_matmulnbits_accuracy_level: "0" } } };
+  // A 4-bit [N 3, K 32] weight, one block of 32: nibble pairs, one scale and one packed zero point per row.
+  const nibbles = (e: Env) => ({ shape: [3, 32], data: Float64Array.from({ length: 96 }, (_, i) => {
+    const byte = e.packed.data[i >> 1];
+    const level = i % 2 === 0 ? byte % 16 : Math.floor(byte / 16);
+    const row = Math.floor(i / 32);
+    return (level - (e.zp.data[row] % 16)) * e.s4.data[row];
+  }) });
+  return [
+    { name: "dequantized_linear", build: linearBuild("dequantized_linear", {}), reference: (e) => ({ y: matmul(e.x, weight(e)) }), sessionOptions: exactDequantize },
+    { name: "dynamic_quantized_linear", build: linearBuild("dynamic_quantized_linear", {}), reference: (e) => ({ y: matmul(dynamicX(e.x), weight(e)) }) },
+    { name: "static_quantized_linear", build: linearBuild("static_quantized_linear", { inputScale: 0.0125, inputZeroPoint: 100 }), reference: (e) => ({ y: matmul(quantizeX(e.x, 0.0125, 100), weight(e)) }) },
+    {
+      name: "matmul_nbits (accuracy level 0)",
+      build(b) {
+        const x = b.input("x", "float32", ["batch", "seq", 32]);
+        b.output("y", b.op("matmul_nbits", [x, ints("packed", "uint8", [3, 1, 16], 0, 255)(b), scales("s4", 3)(b), ints("zp", "uint8", [3], 0, 15)(b)], { k: 32, n: 3, blockSize: 32, accuracyLevel: 0 }));
+      },
+      reference: (e) => ({ y: matmul(e.x, transpose2d(nibbles(e))) }),
+    },
+    {
+      name: "quantized_embedding (8 and 4 bits) and quantized_leading_rows",
+      idRange: 3,
+      build(b) {
+        const ids = b.input("input_ids", "int64", ["batch", "seq"]);
+        const table = ints("table", "uint8", [CONTEXT, 4], 0, 255)(b);
+        const rowScales = scales("rs", CONTEXT)(b);
+        const rowZeros = ints("rz", "uint8", [CONTEXT], 100, 140)(b);
+        b.output("rows8", b.op("quantized_embedding", [table, ids, rowScales, rowZeros], { bits: 8, blockSize: 0, perRow: true }));
+        b.output("tensor8", b.op("quantized_embedding", [table, ids, scales("ts", 0)(b)], { bits: 8, blockSize: 0, perRow: false }));
+        b.output("rows4", b.op("quantized_embedding", [ints("packed", "uint8", [3, 1, 16], 0, 255)(b), ids, scales("s4", 3)(b), ints("zp", "uint8", [3], 0, 15)(b)], { bits: 4, blockSize: 32, perRow: true }));
+        b.output("leading", b.op("quantized_leading_rows", [table, ids, rowScales, rowZeros], { perRow: true }));
+      },
+      reference(e) {
+        const rows8: T = { shape: [CONTEXT, 4], data: e.table.data.map((q, i) => (q - e.rz.data[i >> 2]) * e.rs.data[i >> 2]) };
+        return {
+          rows8: gatherRows(rows8, e.input_ids),
+          tensor8: gatherRows({ shape: [CONTEXT, 4], data: e.table.data.map((q) => q * e.ts.data[0]) }, e.input_ids),
+          rows4: gatherRows(nibbles(e), e.input_ids),
+          leading: slice(rows8, 0, e.input_ids.shape[1]),
+        };
+      },
+    },
+    {
+      name: "cast to float16 and back",
+      build(b) {
+        const x = b.input("x", "float32", ["batch", "seq", 4]);
+        b.output("y", b.op("cast", [b.op("cast", [x], { to: "float16" })], { to: "float32" }));
+      },
+      // fp16 keeps 11 significant bits, rounded half to even (normal numbers; subnormals step by 2^-24).
+      reference: (e) => ({
+        y: { shape: e.x.shape, data: e.x.data.map((v) => {
+          const ulp = v === 0 ? 1 : 2 ** (Math.max(Math.floor(Math.log2(Math.abs(v))), -14) - 10);
+          return roundEven(v / ulp) * ulp;
+        }) },
+      }),
+    },
+  ];
+}
+
+function roundEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
 
 function buildGraph(c: OpCase): Graph {
   const b = new GraphBuilder(c.name.replace(/\W+/g, "_"), { model: "op-test", dimBounds: { seq: CONTEXT } });

@@ -3,9 +3,11 @@ import type { TensorData } from "../ir/initializer.js";
 import type { DType } from "../ir/types.js";
 import { OnnxEmitError } from "./errors.js";
 
-/** The typed array each dtype's data must come in (float16 and bfloat16 have none yet). */
+/** The typed array each dtype's data must come in (16-bit floats as their bit patterns). */
 const ARRAY_FOR: Partial<Record<DType, new (n: number) => TensorData>> = {
   float32: Float32Array,
+  float16: Uint16Array,
+  bfloat16: Uint16Array,
   int64: BigInt64Array,
   int32: Int32Array,
   int8: Int8Array,
@@ -13,7 +15,7 @@ const ARRAY_FOR: Partial<Record<DType, new (n: number) => TensorData>> = {
   bool: Uint8Array,
 };
 
-/** Whether tensors of `dtype` can be written (float16 and bfloat16 cannot yet). */
+/** Whether tensors of `dtype` can be written. */
 export function isEmittable(dtype: DType): boolean {
   return ARRAY_FOR[dtype] !== undefined;
 }
@@ -26,7 +28,7 @@ const BIG_ENDIAN = endianness() === "BE";
  */
 export function rawBytes(data: TensorData, dtype: DType, what: string): Uint8Array {
   const expected = ARRAY_FOR[dtype];
-  if (!expected) throw new OnnxEmitError(`${what}: ${dtype} tensors cannot be emitted yet (float16 support is planned)`);
+  if (!expected) throw new OnnxEmitError(`${what}: ${dtype} tensors cannot be emitted`);
   if (!(data instanceof expected)) {
     throw new OnnxEmitError(`${what}: ${dtype} data must be a ${expected.name}, got ${data.constructor.name}`);
   }

@@ -127,6 +127,37 @@ describe("tfc compile", () => {
     expect(result.stderr).not.toMatch(STACK_LINE);
   });
 
+  it("compiles a spec with static int8, calibrating on a file of token ids, and reports a bad file at its name", () => {
+    const body = "  kind encoder  vocab 97  context 32  token_types 2\n  width 32  layers 2  heads 4\n  ffn 64 gelu  norm layernorm post\n";
+    const spec = (file: string) => `model calibrated {\n${body}  optimize {\n    quantize matmul int8 static minmax calibrate "${file}"\n  }\n}\n`;
+    writeFileSync(join(dir.path, "ids.json"), JSON.stringify([[1, 2, 3, 4, 5, 6, 7, 8], [9, 10, 11, 12, 13, 14, 15, 16]]));
+    writeFileSync(join(dir.path, "static.tfx"), spec("ids.json"));
+    const out = join(dir.path, "static.onnx");
+    const result = tfc(["compile", join(dir.path, "static.tfx"), "-o", out]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(existsSync(out)).toBe(true);
+    expect(result.stdout).toMatch(/quantize matmul int8 static minmax per_channel symmetric calibrate "ids\.json".*cos (0\.99|1\.0000)/);
+    const plan = JSON.parse(readFileSync(join(dir.path, "static.plan.json"), "utf8"));
+    expect(plan.graphs[0].passes.at(-1)).toMatchObject({ lossy: true, statistics: { linearsQuantized: 12 } });
+    // --plan-only allocates no weights, so it does not calibrate: same figures, and the plan says so.
+    const planOnly = tfc(["compile", join(dir.path, "static.tfx"), "--plan-only", "--plan", join(dir.path, "static-only.plan.json")]);
+    expect(planOnly.code).toBe(0);
+    const unCalibrated = JSON.parse(readFileSync(join(dir.path, "static-only.plan.json"), "utf8")).graphs[0];
+    expect(unCalibrated.weightBytes).toBe(plan.graphs[0].weightBytes);
+    expect(unCalibrated.passes.at(-1).notes[0]).toMatch(/not calibrated/);
+
+    writeFileSync(join(dir.path, "bad-ids.json"), "[[1, 2], [3, 400]]");
+    writeFileSync(join(dir.path, "bad.tfx"), spec("bad-ids.json"));
+    const bad = tfc(["compile", join(dir.path, "bad.tfx"), "-o", join(dir.path, "bad.onnx")]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/error\[E0607\]: calibration file "bad-ids\.json": \[1\]\[1\] is 400/);
+    expect(bad.stderr).toMatch(/bad\.tfx:6:50/);
+    expect(bad.stderr).toContain("^^^^^^^^^^^^^^");
+    expect(bad.stderr).not.toMatch(STACK_LINE);
+    expect(existsSync(join(dir.path, "bad.onnx"))).toBe(false);
+  });
+
   it("runs an optimize block, reports each directive's cost and deviation, and records them in the plan", () => {
     const out = join(dir.path, "pruned.onnx");
     const result = tfc(["compile", example("tiny-bert-pruned.tfx"), "-o", out]);

@@ -1,6 +1,7 @@
 import type { Directive, Expression } from "../../../grammar/ast.js";
 import type { Activation, ModelKind, OutputSpec } from "../../spec.js";
 import type { NumberRule } from "../numbers.js";
+import type { LoadFile } from "../attention/files.js";
 import type { Report } from "../report.js";
 
 /** The model facts a directive is checked against (already resolved and consistent). */
@@ -16,6 +17,8 @@ export interface ModelShape {
   readonly ffnSize: number;
   readonly activation: Activation;
   readonly output: OutputSpec;
+  /** The longest sequence (tokens); absent when it did not resolve. */
+  readonly context?: number;
 }
 
 /** What every directive reader gets: the model, a number evaluator, and where to report. */
@@ -24,6 +27,8 @@ export interface DirectiveContext {
   /** Evaluates an expression with the model's fields and `let`s and checks it against `rule` (reports and returns undefined on a problem). */
   readonly number: (expr: Expression, rule: NumberRule) => number | undefined;
   readonly report: Report;
+  /** Reads a file the directive names, relative to the spec (`calibrate "FILE.json"`); absent: such files cannot be read. */
+  readonly loadFile?: LoadFile;
 }
 
 /** Reads one directive of its kind; returns undefined after reporting what is wrong. */

@@ -41,6 +41,11 @@ export class DirectiveWords {
     return this.failed ? undefined : this.directive.values[this.index];
   }
 
+  /** Consumes the value peek() returned (one the caller has read itself, such as a string). */
+  skip(): void {
+    this.index++;
+  }
+
   /** The next value as a bare name, if it is one of `choices` (consumed); otherwise nothing is consumed. */
   optionalWord<W extends string>(choices: readonly W[]): Word<W> | undefined {
     const next = this.peek();

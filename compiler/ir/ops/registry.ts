@@ -5,6 +5,10 @@ import { normOps } from "./norm.js";
 import { embeddingOps } from "./embedding.js";
 import { attentionOps } from "./attention.js";
 import { blockSparseAttentionOps } from "./block-sparse-attention.js";
+import { quantLinearOps } from "./quant-linear.js";
+import { quantNBitsOps } from "./quant-nbits.js";
+import { quantEmbeddingOps } from "./quant-embedding.js";
+import { quantCastOps } from "./quant-cast.js";
 
 const table = new Map<string, OpDef>();
 
@@ -23,3 +27,4 @@ export function registeredOps(): string[] {
 }
 
 for (const def of [...elementwiseOps, ...linearOps, ...normOps, ...embeddingOps, ...attentionOps, ...blockSparseAttentionOps]) registerOp(def);
+for (const def of [...quantLinearOps, ...quantNBitsOps, ...quantEmbeddingOps, ...quantCastOps]) registerOp(def);

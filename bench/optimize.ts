@@ -130,7 +130,7 @@ export async function runOptimizeSection(options: OptimizeBenchOptions): Promise
 }
 
 /** The section as markdown: one row per configuration, rows from other passes slot in. */
-export function renderOptimizeSection(report: OptimizeReport, heading = "## Optimize passes (share, prune)"): string {
+export function renderOptimizeSection(report: OptimizeReport, heading = "## Optimize passes (share, prune, quantize)"): string {
   const lines = [
     heading,
     "",

@@ -6,6 +6,7 @@ import { OnnxEmitError } from "../../compiler/onnx/errors.js";
 import { OPSET_RANGE } from "../../compiler/check/target.js";
 import { writeFileAtomic } from "../atomic-write.js";
 import { ExitCode } from "../exit-codes.js";
+import { attentionTable } from "../attention-table.js";
 import { examples, type CommandContext } from "../context.js";
 import { fileSize, gigaflops, mebibytes, seconds, shortCount, table, withSeparators } from "../format.js";
 import { loadSpec } from "../front-end.js";
@@ -124,7 +125,15 @@ function summary(plan: ExecutionPlan, files: readonly string[], elapsedMs: numbe
     "",
     `  per layer, for one forward pass at batch 1 and full context:`,
     ...layerTable(graph.layers),
+    ...withHeading(
+      "  attention against dense, per layer and head group (score side: q·kᵀ, softmax, P·v; memory: what one layer holds):",
+      attentionTable(graph.layers, MAX_LAYER_ROWS),
+    ),
   ];
+}
+
+function withHeading(heading: string, lines: readonly string[]): string[] {
+  return lines.length === 0 ? [] : ["", heading, ...lines];
 }
 
 function layerTable(layers: readonly PlannedLayer[]): string[] {

@@ -42,7 +42,7 @@ import type { ModelSpec } from "../compiler/spec.js";
 import { DEFAULT_SPARSE_ATTENTION_OPTIONS, sparseAttention } from "../passes/sparse-attention.js";
 import { pairedRatio, summarize, tokenFeeds, type LatencyStats, type RatioStats, type Session } from "./latency.js";
 import { profileInterleaved, type Profile } from "./profile.js";
-import { HEAD_DIM, HEADS, qkvFeeds, VOCAB, type FeedKind, type LatencyResult, type MemoryResult, type WorkerResult } from "./sparse-worker.js";
+import { HEAD_DIM, HEADS, qkvFeeds, sparseSessionOptions, VOCAB, type FeedKind, type LatencyResult, type MemoryResult, type WorkerResult } from "./sparse-worker.js";
 
 const WORKER = fileURLToPath(new URL("./sparse-worker.js", import.meta.url));
 const DIST = fileURLToPath(new URL("..", import.meta.url));
@@ -230,7 +230,7 @@ async function profileGroup(kind: Kind, seq: number, done: readonly SparseCase[]
   const models = ran.map((c) => ({ name: c.config, path: join(options.root, c.modelFile!) }));
   const feeds = kind === "attention" ? () => qkvFeeds(seq) : (s: Session) => tokenFeeds(s, { batch: 1, seq, vocab: VOCAB, seed: 7 });
   const runs = kind === "attention" ? (options.quick ? 2 : 3) : 1;
-  return { kind, seq, profiles: await profileInterleaved(models, feeds, work, { runs, warmup: 1 }) };
+  return { kind, seq, profiles: await profileInterleaved(models, feeds, work, { runs, warmup: 1, session: sparseSessionOptions() }) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -291,7 +291,7 @@ function planCases(specFile: string, seq: number, config: Config, suffix: string
   const graph = attentionGraph(seq, layout);
   const node = graph.nodes.find((n) => n.op === "attention" || n.op === "block_sparse_attention")!;
   const sparse = node.op === "block_sparse_attention";
-  const io = 4 * seq * HEADS * HEAD_DIM * 4; // q, k, v and the result
+  const result = seq * HEADS * HEAD_DIM * 4; // y; q, k and v are fed before the baseline
   const attention: Planned = {
     kind: "attention",
     config,
@@ -304,8 +304,8 @@ function planCases(specFile: string, seq: number, config: Config, suffix: string
     computedFraction: sparse ? computedFraction(scheduleOf(node.attrs)) : 1,
     density,
     flops: graphStats(graph, { batch: 1, seq }).flops,
-    // plan.json's attentionMemoryBytes is the scores (+ gathered blocks); softmax's probabilities take as much again.
-    planActivationBytes: 2 * g.layers[0].attentionMemoryBytes + io,
+    // The plan's peak live set of layer 0's attention (scores with Softmax in place, mask or gathered blocks, per-head copies).
+    planActivationBytes: g.layers[0].attention.peakBytes + result,
     fixedBytes: PROCESS_BYTES,
     key: key("attention"),
   };

@@ -512,7 +512,8 @@ function decide(p: Planned, earlier: readonly SparseCase[], options: SparseOptio
   const memory = machineMemory();
   const planNeed = p.fixedBytes + p.planActivationBytes;
   const shorter = earlier
-    .filter((c) => c.kind === p.kind && c.config === p.config && c.seq < p.seq && c.status === "measured" && c.memory)
+    // Same lowering only: BigBird is dense-masked at 1024 and block-sparse from 4096 on.
+    .filter((c) => c.kind === p.kind && c.config === p.config && c.lowering === p.lowering && c.seq < p.seq && c.status === "measured" && c.memory)
     .sort((a, b) => b.seq - a.seq)[0];
   let need = planNeed;
   let basis = `plan: ${gib(planNeed)}`;

@@ -62,7 +62,7 @@ export interface PlannedHead {
   readonly density: number;
   readonly flops: number;
   readonly denseFlops: number;
-  /** What ONNX Runtime holds for the head: block-sparse, its scores plus its share of gathered key/value blocks; dense, its S×S scores (Softmax in place); dense-masked, its scores over whole query blocks and its share of the mask. */
+  /** What ONNX Runtime holds for the head: block-sparse, its scores plus its share of gathered key/value blocks; dense, its S×S scores (Softmax in place); dense-masked, its scores over whole query blocks twice (before and after the mask) and its share of the mask. */
   readonly memoryBytes: number;
   readonly denseMemoryBytes: number;
 }
@@ -184,8 +184,9 @@ function activationPeak(spec: ModelSpec, attentionPeak: number): number {
  * (S×S scores per head), dense with a layout mask, or block-sparse (what its schedule computes).
  * Memory is what ONNX Runtime holds for it: Softmax runs in place on the scores (ONNX Runtime reuses
  * the buffer once it knows both have one shape, which the emitted value types tell it), so a head
- * holds one S×S tensor, not two. The dense-masked form pads its queries to whole blocks and holds the
- * mask at query-block resolution ([layouts, n, S], 1/b of the scores); a causal model adds one S×S
+ * holds one S×S tensor, not two. The dense-masked form pads its queries to whole blocks, holds the
+ * scores and the masked scores (two S×S tensors), and the mask at query-block resolution ([layouts,
+ * n, S], 1/b of the scores); a causal model adds one S×S
  * table of later keys, shared by the heads. `peakBytes` adds the attention's own inputs and result
  * rearranged per head (q, k, v, the context and its merged copy).
  */
@@ -204,7 +205,9 @@ function plannedAttention(spec: ModelSpec, node: Node | undefined, layer: number
           if (!layout) return { flops: denseFlops, scoreBytes: denseBytes, gatheredBytes: 0 };
           const rows = paddedRows(S, layout.blockSize);
           const maskBytes = layout.distinct.length * (rows / layout.blockSize) * S * 4;
-          return { flops: denseFlops, scoreBytes: rows * S * 4, gatheredBytes: maskBytes / spec.heads };
+          // The masked scores are a second buffer: the Add's shapes are only known at run time, so ONNX
+          // Runtime cannot reuse the scores' (measured: 2.0× a single S² at 1024), and Softmax runs in place on it.
+          return { flops: denseFlops, scoreBytes: 2 * rows * S * 4, gatheredBytes: maskBytes / spec.heads };
         });
   const heads: PlannedHead[] = figures.map((f, h) => ({
     head: h,

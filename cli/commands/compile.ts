@@ -32,7 +32,8 @@ export function registerCompile(program: Command, context: CommandContext): void
     .summary("compile a spec to an ONNX model and an execution plan")
     .description(
       "Check FILE, lower it to the IR and write the ONNX model and its plan.json, then print what it costs: " +
-        "parameters, weight bytes, FLOPs per token at full context and a per-layer table.",
+        "parameters, weight bytes, FLOPs per token at full context and a per-layer table; with an `attention` block, " +
+        "its density, FLOPs and memory against dense attention per layer and head group, and how each layer is lowered.",
     )
     .argument("<file>", "the .tfx spec")
     .option("-o, --output <file.onnx>", "where to write the ONNX model (default: out/<model>.onnx)")

@@ -20,7 +20,7 @@
  * Models are written once to bench/results/models/sparse/, keyed by the spec text and the compiler
  * build (the encoder at 16384 is ~460 MB).
  *
- *   node dist/bench/run.js --only sparse [--quick] [--sparse-seqs 1024,4096] [--sparse-max-run-s 60] [--sparse-profile-encoder]
+ *   node dist/bench/run.js --only sparse [--quick] [--sparse-seqs 1024,4096] [--sparse-max-run-s 300] [--sparse-profile-encoder]
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -42,7 +42,7 @@ import type { ModelSpec } from "../compiler/spec.js";
 import { DEFAULT_SPARSE_ATTENTION_OPTIONS, sparseAttention } from "../passes/sparse-attention.js";
 import { pairedRatio, summarize, tokenFeeds, type LatencyStats, type RatioStats, type Session } from "./latency.js";
 import { profileInterleaved, type Profile } from "./profile.js";
-import { HEAD_DIM, HEADS, qkvFeeds, VOCAB, type FeedKind, type LatencyResult, type MemoryResult, type WorkerResult } from "./sparse-worker.js";
+import { HEAD_DIM, HEADS, qkvFeeds, sparseSessionOptions, VOCAB, type FeedKind, type LatencyResult, type MemoryResult, type WorkerResult } from "./sparse-worker.js";
 
 const WORKER = fileURLToPath(new URL("./sparse-worker.js", import.meta.url));
 const DIST = fileURLToPath(new URL("..", import.meta.url));
@@ -230,7 +230,7 @@ async function profileGroup(kind: Kind, seq: number, done: readonly SparseCase[]
   const models = ran.map((c) => ({ name: c.config, path: join(options.root, c.modelFile!) }));
   const feeds = kind === "attention" ? () => qkvFeeds(seq) : (s: Session) => tokenFeeds(s, { batch: 1, seq, vocab: VOCAB, seed: 7 });
   const runs = kind === "attention" ? (options.quick ? 2 : 3) : 1;
-  return { kind, seq, profiles: await profileInterleaved(models, feeds, work, { runs, warmup: 1 }) };
+  return { kind, seq, profiles: await profileInterleaved(models, feeds, work, { runs, warmup: 1, session: sparseSessionOptions() }) };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -291,7 +291,7 @@ function planCases(specFile: string, seq: number, config: Config, suffix: string
   const graph = attentionGraph(seq, layout);
   const node = graph.nodes.find((n) => n.op === "attention" || n.op === "block_sparse_attention")!;
   const sparse = node.op === "block_sparse_attention";
-  const io = 4 * seq * HEADS * HEAD_DIM * 4; // q, k, v and the result
+  const result = seq * HEADS * HEAD_DIM * 4; // y; q, k and v are fed before the baseline
   const attention: Planned = {
     kind: "attention",
     config,
@@ -304,8 +304,8 @@ function planCases(specFile: string, seq: number, config: Config, suffix: string
     computedFraction: sparse ? computedFraction(scheduleOf(node.attrs)) : 1,
     density,
     flops: graphStats(graph, { batch: 1, seq }).flops,
-    // plan.json's attentionMemoryBytes is the scores (+ gathered blocks); softmax's probabilities take as much again.
-    planActivationBytes: 2 * g.layers[0].attentionMemoryBytes + io,
+    // The plan's peak live set of layer 0's attention (scores with Softmax in place, mask or gathered blocks, per-head copies).
+    planActivationBytes: g.layers[0].attention.peakBytes + result,
     fixedBytes: PROCESS_BYTES,
     key: key("attention"),
   };
@@ -364,8 +364,12 @@ function runPlan(kind: Kind, seq: number, quick: boolean): RunPlan {
     const latency = seq <= 1024 ? { warmup: 2, runs: q(15) } : seq <= 4096 ? { warmup: 2, runs: q(7) } : { warmup: 1, runs: q(3) };
     return { memory: { warmup: 0, runs: q(seq <= 4096 ? 3 : 2) }, latency, soloLatency: { warmup: 1, runs: q(3) } };
   }
+  if (seq > 4096) {
+    // Dense at 16384 takes minutes a run (12 GiB of scores per layer): one run for its memory, two timed rounds
+    // after a warm-up against each sparse model. A sparse model that dense could not run with gets one timed run.
+    return { memory: { warmup: 0, runs: 1 }, latency: { warmup: 1, runs: 2 }, soloLatency: { warmup: 1, runs: 1 } };
+  }
   const latency = seq <= 1024 ? { warmup: 1, runs: q(5) } : { warmup: 1, runs: q(3) };
-  // The encoder at 16384 (~20 s a run) has no dense to time against: one warm-up and one timed run.
   return { memory: { warmup: 0, runs: q(2) }, latency, soloLatency: { warmup: 1, runs: 1 } };
 }
 
@@ -512,7 +516,8 @@ function decide(p: Planned, earlier: readonly SparseCase[], options: SparseOptio
   const memory = machineMemory();
   const planNeed = p.fixedBytes + p.planActivationBytes;
   const shorter = earlier
-    .filter((c) => c.kind === p.kind && c.config === p.config && c.seq < p.seq && c.status === "measured" && c.memory)
+    // Same lowering only: BigBird is dense-masked at 1024 and block-sparse from 4096 on.
+    .filter((c) => c.kind === p.kind && c.config === p.config && c.lowering === p.lowering && c.seq < p.seq && c.status === "measured" && c.memory)
     .sort((a, b) => b.seq - a.seq)[0];
   let need = planNeed;
   let basis = `plan: ${gib(planNeed)}`;

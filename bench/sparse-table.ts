@@ -16,7 +16,10 @@ export function renderSparseSection(report: SparseAttentionReport, options: { re
       `\`attention { default : <pattern> }\` in every layer); *attention alone* is q, k, v [1, S, 768] → one attention node with ` +
       `layer 0's layout of the same model, through the \`sparse-attention\` pass. Every session runs in a child process: ` +
       `*peak RSS* is that process's VmHWM (session creation and runs), *run +* the peak during the runs minus the RSS with the model ` +
-      `loaded and inputs made (the watermark is reset in between). *Speed-up* is the median of per-round dense ÷ sparse times, ` +
+      `loaded and inputs made (the watermark is reset in between); *plan estimate* is plan.json's activation peak (the encoder's ` +
+      `\`activationMemory.peakBytes\`; for attention alone layer 0's \`attention.peakBytes\` and the result), which run + should match. ` +
+      `Sessions: CPU provider, 2 threads, all graph optimizations, ONNX Runtime's memory pattern off (with symbolic lengths its one ` +
+      `pre-planned block held up to 1.7× the live set). *Speed-up* is the median of per-round dense ÷ sparse times, ` +
       `dense and the sparse models timed round-robin in one process; *FLOP ratio* is dense ÷ sparse FLOPs from graphStats at ` +
       `{ batch: 1, seq: S }. Machine memory ${gib(report.machine.memTotalBytes)}. Section took ${ms(report.elapsedMs)}` +
       `${report.options.quick ? " (--quick: fewer runs)" : ""}.`,
@@ -54,7 +57,7 @@ function caseTable(rows: readonly SparseCase[]): string {
     const flopRatio = c.config === "dense" ? "1" : `${c.flopRatio.toFixed(2)}×`;
     if (c.status !== "measured") {
       const what = c.status === "not run" ? "**not run**" : "**failed**";
-      return [`${c.seq}`, label(c), lowering, density, `${what}: ${c.reason ?? ""}`, "–", flopRatio, "–", "–", "–"];
+      return [`${c.seq}`, label(c), lowering, density, `${what}: ${c.reason ?? ""}`, "–", flopRatio, "–", "–", `${gib(c.planActivationBytes)}`, "–"];
     }
     const lat = c.latency ? `${ms(c.latency.medianMs)} (${ms(c.latency.p10Ms)}–${ms(c.latency.p90Ms)}), ${c.latency.runs} run${c.latency.runs === 1 ? "" : "s"}${c.latencySource === "memory-process" ? " †" : ""}` : `– ${c.reason ?? ""}`;
     const speedup =
@@ -70,14 +73,15 @@ function caseTable(rows: readonly SparseCase[]): string {
       flopRatio,
       gib(m.peakBytes),
       `+${gib(m.runIncreaseBytes)}`,
+      `${gib(c.planActivationBytes)} (${(m.runIncreaseBytes / c.planActivationBytes).toFixed(2)}×)`,
       `${(m.runIncreasePerToken / 1024).toFixed(1)} KiB`,
     ];
   });
   const lines = [
     table(
-      ["seq", "attention", "lowering", "density", "latency median (p10–p90)", "speed-up vs dense (p10–p90)", "FLOP ratio", "peak RSS", "run +", "run + per token"],
+      ["seq", "attention", "lowering", "density", "latency median (p10–p90)", "speed-up vs dense (p10–p90)", "FLOP ratio", "peak RSS", "run +", "plan estimate (run + ÷ it)", "run + per token"],
       body,
-      ["r", "l", "l", "r", "r", "r", "r", "r", "r", "r"],
+      ["r", "l", "l", "r", "r", "r", "r", "r", "r", "r", "r"],
     ),
   ];
   if (rows.some((c) => c.latencySource === "memory-process")) {

@@ -31,7 +31,7 @@ export interface PlannedLayer {
   readonly ffnFlops: number;
   /** Fraction of (query, key) pairs attended to, per head: 1 for dense attention. */
   readonly attentionDensity: readonly number[];
-  /** Bytes of the attention scores and gathered key/value blocks alive at once (batch 1, full context). */
+  /** `attention.memoryBytes`: scores, mask and gathered key/value blocks alive at once (batch 1, full context). */
   readonly attentionMemoryBytes: number;
   /** How attention is lowered, with its cost beside what dense attention would cost. */
   readonly attention: PlannedAttention;
@@ -52,6 +52,8 @@ export interface PlannedAttention {
   readonly denseFlops: number;
   readonly memoryBytes: number;
   readonly denseMemoryBytes: number;
+  /** `memoryBytes` plus q, k, v and the context rearranged per head: the attention's peak live set. */
+  readonly peakBytes: number;
   readonly heads: readonly PlannedHead[];
 }
 
@@ -60,7 +62,7 @@ export interface PlannedHead {
   readonly density: number;
   readonly flops: number;
   readonly denseFlops: number;
-  /** Block-sparse: its scores plus its share of gathered key/value blocks; dense: its S×S scores (and its share of a layout mask). */
+  /** What ONNX Runtime holds for the head: block-sparse, its scores plus its share of gathered key/value blocks; dense, its S×S scores (Softmax in place); dense-masked, its scores over whole query blocks twice (before and after the mask) and its share of the mask. */
   readonly memoryBytes: number;
   readonly denseMemoryBytes: number;
 }
@@ -153,20 +155,13 @@ export function buildPlan(spec: ModelSpec, graph: Graph, file?: string, reports:
       parameterBytes: bytesByGroup.get(group) ?? 0,
       attentionFlops: flopsOf(`${group}.attn`),
       ffnFlops: flopsOf(`${group}.ffn`),
-      attentionDensity: planned.attention.heads.map((h) => h.density),
-      attentionMemoryBytes: planned.attention.memoryBytes,
-      attention: planned.attention,
+      attentionDensity: planned.heads.map((h) => h.density),
+      attentionMemoryBytes: planned.memoryBytes,
+      attention: planned,
     });
   }
   const flopsPerForward = stats.flops;
-  // Peak activations: the residual stream, q/k/v and the FFN hidden state, plus scores and
-  // probabilities of one layer (layers run one after another, so only one layer's are alive).
-  const width = spec.width;
-  const residualBytes = spec.context * width * 4;
-  const peakBytes =
-    2 * residualBytes +
-    spec.context * (spec.heads + 2 * spec.kvHeads) * spec.headDim * 4 +
-    Math.max(attentionPeak, spec.context * spec.ffn.size * 4 * (spec.ffn.activation.endsWith("glu") ? 3 : 2));
+  const peakBytes = activationPeak(spec, attentionPeak);
   return {
     format: "tfc-plan",
     version: 1,
@@ -191,7 +186,7 @@ export function buildPlan(spec: ModelSpec, graph: Graph, file?: string, reports:
         headFlops: flopsOf("head") + flopsOf("final"),
         activationMemory: {
           peakBytes,
-          note: "estimate at batch 1 and full context: residual stream, q/k/v, and the larger of one layer's attention (scores, probabilities, gathered key/value blocks) or its FFN hidden state",
+          note: ACTIVATION_NOTE,
         },
         passes: reports.map(plannedPass),
       },
@@ -213,27 +208,55 @@ function plannedPass(r: PassReport): PlannedPass {
   };
 }
 
+const ACTIVATION_NOTE =
+  "estimate at batch 1 and full context of what ONNX Runtime (CPU, memory pattern off) holds at once: the residual stream and " +
+  "q/k/v with their per-head copies, plus the larger of one layer's attention (scores, Softmax computed in place; the layout " +
+  "mask; gathered key/value blocks) or its FFN hidden state";
+
+/**
+ * Peak activation bytes at batch 1 and full context. Layers run one after another, so one layer's
+ * attention or FFN is alive at a time, beside the residual stream and the layer's projected q, k, v
+ * (their per-head copies are counted in the attention's peak). Measured against ONNX Runtime in the bench's
+ * sparse-attention section (plan estimate beside the measured peak).
+ */
+function activationPeak(spec: ModelSpec, attentionPeak: number): number {
+  const tokens = spec.context;
+  const residualBytes = tokens * spec.width * 4;
+  const qkvBytes = tokens * (spec.heads + 2 * spec.kvHeads) * spec.headDim * 4;
+  const ffnBytes = tokens * spec.ffn.size * 4 * (spec.ffn.activation.endsWith("glu") ? 3 : 2);
+  return 2 * residualBytes + qkvBytes + Math.max(attentionPeak, ffnBytes);
+}
+
 /**
  * A layer's attention figures at batch 1 and full context, from the node that computes it: dense
- * (S×S scores per head), dense with a layout mask (the same, plus the mask), or block-sparse (what
- * its schedule computes). `peakBytes`: scores and probabilities together, plus gathered blocks.
+ * (S×S scores per head), dense with a layout mask, or block-sparse (what its schedule computes).
+ * Memory is what ONNX Runtime holds for it: Softmax runs in place on the scores (ONNX Runtime reuses
+ * the buffer once it knows both have one shape, which the emitted value types tell it), so a head
+ * holds one S×S tensor, not two. The dense-masked form pads its queries to whole blocks, holds the
+ * scores and the masked scores (two S×S tensors), and the mask at query-block resolution ([layouts,
+ * n, S], 1/b of the scores); a causal model adds one S×S
+ * table of later keys, shared by the heads. `peakBytes` adds the attention's own inputs and result
+ * rearranged per head (q, k, v, the context and its merged copy).
  */
-function plannedAttention(spec: ModelSpec, node: Node | undefined, layer: number, reason: string | undefined): { attention: PlannedAttention; peakBytes: number } {
+function plannedAttention(spec: ModelSpec, node: Node | undefined, layer: number, reason: string | undefined): PlannedAttention {
   const S = spec.context;
   const denseFlops = 4 * S * S * spec.headDim + 5 * S * S;
   const denseBytes = S * S * 4;
   const layout = node ? readBlockLayout(node.op, node.attrs) : undefined;
   const written = spec.attention?.layers[layer];
   const lowering = node?.op === "block_sparse_attention" ? "block-sparse" : layout ? "dense-masked" : "dense";
+  const causalBytes = spec.kind === "decoder" && lowering !== "block-sparse" ? (layout ? paddedRows(S, layout.blockSize) : S) * S * 4 : 0;
   const figures =
     lowering === "block-sparse"
       ? blockSparseFigures(node!.attrs, S)
-      : Array.from({ length: typeof node?.attrs.heads === "number" ? node.attrs.heads : spec.heads }, () => ({
-          flops: denseFlops,
-          scoreBytes: denseBytes,
-          // The mask: one S×S table shared by all heads, or one per head when their layouts differ.
-          gatheredBytes: layout ? (layout.distinct.length === 1 ? denseBytes / spec.heads : denseBytes) : 0,
-        }));
+      : Array.from({ length: typeof node?.attrs.heads === "number" ? node.attrs.heads : spec.heads }, () => {
+          if (!layout) return { flops: denseFlops, scoreBytes: denseBytes, gatheredBytes: 0 };
+          const rows = paddedRows(S, layout.blockSize);
+          const maskBytes = layout.distinct.length * (rows / layout.blockSize) * S * 4;
+          // The masked scores are a second buffer: the Add's shapes are only known at run time, so ONNX
+          // Runtime cannot reuse the scores' (measured: 2.0× a single S² at 1024), and Softmax runs in place on it.
+          return { flops: denseFlops, scoreBytes: 2 * rows * S * 4, gatheredBytes: maskBytes / spec.heads };
+        });
   const heads: PlannedHead[] = figures.map((f, h) => ({
     head: h,
     density: layout ? blockLayoutDensity(layout, h) : 1,
@@ -243,19 +266,24 @@ function plannedAttention(spec: ModelSpec, node: Node | undefined, layer: number
     denseMemoryBytes: denseBytes,
   }));
   const sum = (pick: (h: PlannedHead) => number) => heads.reduce((a, h) => a + pick(h), 0);
+  // q, k, v per head (k and v once per kv head), the context and its merged copy.
+  const headCopies = (3 * spec.heads + 2 * spec.kvHeads) * S * spec.headDim * 4;
   return {
-    attention: {
-      lowering,
-      ...(layout ? { blockSize: layout.blockSize } : {}),
-      ...(written ? { patterns: written.patterns } : {}),
-      computedFraction: lowering === "block-sparse" ? computedFraction(scheduleOf(node!.attrs)) : 1,
-      ...(reason ? { reason } : {}),
-      flops: sum((h) => h.flops),
-      denseFlops: sum((h) => h.denseFlops),
-      memoryBytes: sum((h) => h.memoryBytes),
-      denseMemoryBytes: sum((h) => h.denseMemoryBytes),
-      heads,
-    },
-    peakBytes: figures.reduce((a, f) => a + 2 * f.scoreBytes + f.gatheredBytes, 0),
+    lowering,
+    ...(layout ? { blockSize: layout.blockSize } : {}),
+    ...(written ? { patterns: written.patterns } : {}),
+    computedFraction: lowering === "block-sparse" ? computedFraction(scheduleOf(node!.attrs)) : 1,
+    ...(reason ? { reason } : {}),
+    flops: sum((h) => h.flops),
+    denseFlops: sum((h) => h.denseFlops),
+    memoryBytes: sum((h) => h.memoryBytes) + causalBytes,
+    denseMemoryBytes: sum((h) => h.denseMemoryBytes) + (spec.kind === "decoder" ? denseBytes : 0),
+    peakBytes: sum((h) => h.memoryBytes) + causalBytes + headCopies,
+    heads,
   };
+}
+
+/** Query rows the dense-masked form computes: S padded to whole blocks. */
+function paddedRows(tokens: number, blockSize: number): number {
+  return Math.ceil(tokens / blockSize) * blockSize;
 }

@@ -8,6 +8,7 @@ import { SafetensorsError } from "../../compiler/weights/errors.js";
 import { OPSET_RANGE } from "../../compiler/check/target.js";
 import { writeFileAtomic } from "../atomic-write.js";
 import { ExitCode } from "../exit-codes.js";
+import { attentionTable } from "../attention-table.js";
 import { examples, type CommandContext } from "../context.js";
 import { fileSize, gigaflops, mebibytes, seconds, shortCount, table, withSeparators } from "../format.js";
 import { loadSpec } from "../front-end.js";
@@ -36,7 +37,8 @@ export function registerCompile(program: Command, context: CommandContext): void
     .summary("compile a spec to an ONNX model and an execution plan")
     .description(
       "Check FILE, lower it to the IR and write the ONNX model and its plan.json, then print what it costs: " +
-        "parameters, weight bytes, FLOPs per token at full context and a per-layer table.",
+        "parameters, weight bytes, FLOPs per token at full context and a per-layer table; with an `attention` block, " +
+        "its density, FLOPs and memory against dense attention per layer and head group, and how each layer is lowered.",
     )
     .argument("<file>", "the .tfx spec")
     .option("-o, --output <file.onnx>", "where to write the ONNX model (default: out/<model>.onnx)")
@@ -162,7 +164,15 @@ function summary(plan: ExecutionPlan, files: readonly string[], elapsedMs: numbe
     "",
     `  per layer, for one forward pass at batch 1 and full context:`,
     ...layerTable(graph.layers),
+    ...withHeading(
+      "  attention against dense, per layer and head group (score side: q·kᵀ, softmax, P·v; memory: what one layer holds):",
+      attentionTable(graph.layers, MAX_LAYER_ROWS),
+    ),
   ];
+}
+
+function withHeading(heading: string, lines: readonly string[]): string[] {
+  return lines.length === 0 ? [] : ["", heading, ...lines];
 }
 
 function layerTable(layers: readonly PlannedLayer[]): string[] {

@@ -81,7 +81,7 @@ export function layoutModel(graph: Graph, options: ResolvedOptions, placement: D
   }
 
   const graphHead = schema.GraphProto.encode({ node: lowered.nodes, name: lowered.name }).finish();
-  const graphTail = schema.GraphProto.encode({ input: lowered.inputs, output: lowered.outputs }).finish();
+  const graphTail = schema.GraphProto.encode({ input: lowered.inputs, output: lowered.outputs, value_info: lowered.valueInfo }).finish();
   let graphLength = graphHead.length + graphTail.length;
   for (const slot of initializers) graphLength += slot.prefix.length + (slot.external ? 0 : slot.source.byteLength);
 

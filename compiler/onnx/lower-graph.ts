@@ -13,6 +13,12 @@ export interface LoweredGraph {
   readonly nodes: readonly NodeProto[];
   readonly inputs: readonly ValueInfoProto[];
   readonly outputs: readonly ValueInfoProto[];
+  /**
+   * The IR's type of every other node result. ONNX shape inference loses symbolic dims at ops such as
+   * a Slice to a run-time length; without them ONNX Runtime cannot prove two tensors the same size and
+   * computes in-place ops (Softmax over the S×S scores) into a second buffer.
+   */
+  readonly valueInfo: readonly ValueInfoProto[];
   readonly constants: readonly ConstantTensor[];
   /** Non-default domains the nodes use, with their opset versions. */
   readonly customDomains: ReadonlyMap<string, number>;
@@ -29,6 +35,7 @@ export function lowerGraph(graph: Graph, opset: number): LoweredGraph {
   const constants = new ConstantPool(values);
   const b = new OnnxGraphBuilder(opset, values, constants);
   const names = new Map<Value, string>();
+  const typed: ValueInfoProto[] = [];
 
   for (const input of graph.inputs) {
     const name = input.name ?? "";
@@ -51,6 +58,7 @@ export function lowerGraph(graph: Graph, opset: number): LoweredGraph {
     else identities.push({ from: output.value, to: output.name });
   }
 
+  const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   let counter = 0;
   for (const node of graph.nodes) {
     const def = getOp(node.op);
@@ -73,9 +81,10 @@ export function lowerGraph(graph: Graph, opset: number): LoweredGraph {
     b.scope = node.scope;
     b.irOp = node.op;
     def.lower(b, inputs, outputs, node.attrs);
-    for (const name of outputs) {
+    outputs.forEach((name, i) => {
       if (!b.isDefined(name)) throw new OnnxEmitError(`lowering of \`${node.op}\` did not write its result \`${name}\``);
-    }
+      if (!graphOutputs.has(name)) typed.push(valueInfo(name, node.outputs[i].type));
+    });
   }
 
   b.scope = "";
@@ -87,6 +96,7 @@ export function lowerGraph(graph: Graph, opset: number): LoweredGraph {
     nodes: b.nodes,
     inputs: graph.inputs.map((v) => valueInfo(v.name ?? "", v.type)),
     outputs: graph.outputs.map((o) => valueInfo(o.name, o.value.type)),
+    valueInfo: typed,
     constants: constants.tensors,
     customDomains: b.customDomains,
   };

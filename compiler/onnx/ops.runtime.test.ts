@@ -136,6 +136,9 @@ const cases: OpCase[] = [
   layoutCase("block_sparse_attention", "block_sparse_attention", false),
   layoutCase("block_sparse_attention causal", "block_sparse_attention", true),
   ...quantizedCases(),
+  // Blocks of 2 tokens: both test lengths end inside a block (the masked form pads its queries).
+  layoutCase("attention with a block layout of 2-token blocks", "attention", false, 2),
+  layoutCase("attention with a causal block layout of 2-token blocks", "attention", true, 2),
   {
     name: "rotary",
     build(b) {
@@ -312,15 +315,15 @@ function attentionCase(name: string, heads: number, kvHeads: number, causal: boo
 }
 
 /**
- * A token-level layout (block size 1, so both test lengths run) over 4 heads and 2 kv heads: two heads
- * with a window and a global token, two with random keys of their own.
+ * A layout over 4 heads and 2 kv heads: two heads with a window and a global block, two with random
+ * keys of their own. Token-level by default (block size 1, so both test lengths run).
  */
-function layoutCase(name: string, op: string, causal: boolean): OpCase {
+function layoutCase(name: string, op: string, causal: boolean, blockSize = 1): OpCase {
   const heads = 4;
   const kvHeads = 2;
   const headDim = 4;
   const patterns: Pattern[] = [union(window(1), global([2])), union(window(1), global([2])), union(window(0), random(2, 5)), union(window(0), random(2, 6))];
-  const layout = layerLayout({ blockSize: 1, blocks: CONTEXT, causal, heads, patterns });
+  const layout = layerLayout({ blockSize, blocks: CONTEXT / blockSize, causal, heads, patterns });
   return {
     name,
     build(b) {
@@ -329,7 +332,7 @@ function layoutCase(name: string, op: string, causal: boolean): OpCase {
       const v = b.input("v", "float32", ["batch", "seq", kvHeads * headDim]);
       b.output("y", b.op(op, [q, k, v], { heads, kvHeads, headDim, causal, ...blockLayoutAttrs(layout) }));
     },
-    reference: (e) => ({ y: attention(e.q, e.k, e.v, heads, kvHeads, headDim, causal, (h, i, j) => layout.heads[h].keys[i].includes(j)) }),
+    reference: (e) => ({ y: attention(e.q, e.k, e.v, heads, kvHeads, headDim, causal, (h, i, j) => layout.heads[h].keys[Math.floor(i / blockSize)].includes(Math.floor(j / blockSize))) }),
   };
 }
 

@@ -95,6 +95,7 @@ export interface GraphProto {
   readonly node?: readonly NodeProto[];
   readonly input?: readonly ValueInfoProto[];
   readonly output?: readonly ValueInfoProto[];
+  readonly value_info?: readonly ValueInfoProto[];
 }
 
 export interface OperatorSetIdProto {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { PlannedLayer } from "../../compiler/plan.js";
+import { gigaflops, mebibytes } from "../../cli/format.js";
 import { example, STACK_LINE, tempDir, tfc } from "./tfc.js";
 
 describe("tfc compile", () => {
@@ -105,6 +107,56 @@ describe("tfc compile", () => {
     const rows = result.stdout.split("\n").filter((l) => /^\s+\d+\s+[\d,]+\s/.test(l));
     expect(rows.map((l) => Number(l.trim().split(/\s+/)[0]))).toEqual([0, 1, 2, 3, 4, 115, 116, 117, 118, 119]);
     expect(result.stdout).toMatch(/…\s+\(110 more layers; every layer is in the plan\)/);
+  });
+
+  it("shows sparse attention against dense per layer and head group, as the plan has it", () => {
+    const spec = join(dir.path, "mixed.tfx");
+    writeFileSync(
+      spec,
+      [
+        "model mixed {",
+        "  kind decoder  vocab 64  context 256",
+        "  width 64  layers 5  heads 4",
+        "  attention {",
+        "    layers 0..1 : window 32",
+        "    layers 2 heads 0..1 : window 32, heads 2..3 : dense",
+        "    layers 3 : window 160",
+        "  }",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const planPath = join(dir.path, "mixed.plan.json");
+    const result = tfc(["compile", spec, "--plan-only", "--plan", planPath]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const layers: PlannedLayer[] = JSON.parse(readFileSync(planPath, "utf8")).graphs[0].layers;
+    const lines = result.stdout.split("\n");
+    const start = lines.findIndex((l) => /^\s+layer\s+heads\s+lowering\s+density\s+GFLOP\s+dense GFLOP\s+memory\s+dense memory$/.test(l));
+    expect(start).toBeGreaterThan(0);
+    const rows = lines.slice(start + 1).filter((l) => l.trim() !== "").map((l) => l.trim().split(/\s{2,}/));
+    // The same figures in consecutive layers share a row; a layer whose heads differ gets one row per head group.
+    const expected = (layer: PlannedLayer, first: number, last: number, label: string) => {
+      const heads = layer.attention.heads.slice(first, last + 1);
+      const sum = (pick: (h: PlannedLayer["attention"]["heads"][number]) => number) => heads.reduce((a, h) => a + pick(h), 0);
+      const density = `${+(100 * heads[0].density).toFixed(1)}%`;
+      return [label, first === last ? `${first}` : `${first}-${last}`, layer.attention.lowering, density, gigaflops(sum((h) => h.flops)), gigaflops(sum((h) => h.denseFlops)), mebibytes(sum((h) => h.memoryBytes)), mebibytes(sum((h) => h.denseMemoryBytes))].filter((c) => c !== "");
+    };
+    expect(rows).toEqual([
+      expected(layers[0], 0, 3, "0-1"),
+      expected(layers[2], 0, 1, "2"),
+      expected(layers[2], 2, 3, ""),
+      expected(layers[3], 0, 3, "3"),
+      expected(layers[4], 0, 3, "4"),
+    ]);
+    expect(layers.map((l) => l.attention.lowering)).toEqual(["block-sparse", "block-sparse", "block-sparse", "dense-masked", "dense"]);
+    expect(rows[0][5]).not.toBe(rows[0][4]); // block-sparse computes less than dense
+  });
+
+  it("prints no attention table for a dense model", () => {
+    const result = tfc(["compile", example("tiny-gpt.tfx"), "--plan-only", "--plan", join(dir.path, "tiny.plan.json")]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).not.toContain("dense GFLOP");
   });
 
   it("reports spec errors with exit 1 and writes nothing", () => {

@@ -64,22 +64,98 @@ const attention: OpDef = {
       [kHeads] = b.node("Unsqueeze", [kT4, b.int64s([2])], 1);
       [vHeads] = b.node("Unsqueeze", [v4, b.int64s([2])], 1);
     }
-    const [rawScores] = b.node("MatMul", [qHeads, kHeads], 1);
-    let [scores] = b.node("Div", [rawScores, b.float(Math.sqrt(headDim))], 1);
     const layout = readBlockLayout("attention", attrs);
-    let mask = causal ? causalMask(b, q) : undefined;
-    if (layout) {
-      const blocks = layoutMask(b, q, layout, groups === 1 ? [heads] : [kvHeads, groups]);
-      mask = mask ? b.node("Add", [blocks, mask], 1)[0] : blocks;
-    }
-    if (mask) [scores] = b.node("Add", [scores, mask], 1);
-    const [probs] = b.node("Softmax", [scores], 1, { axis: { int: -1 } });
-    const [context] = b.node("MatMul", [probs, vHeads], 1);
+    const headDims = groups === 1 ? [heads] : [kvHeads, groups];
+    const context = layout ? maskedAttention(b, q, qHeads, kHeads, vHeads, headDim, causal, layout, headDims) : plainAttention(b, q, qHeads, kHeads, vHeads, headDim, causal);
     const perm = groups === 1 ? [0, 2, 1, 3] : [0, 3, 1, 2, 4];
     const [merged] = b.node("Transpose", [context], 1, { perm: { ints: perm } });
     b.node("Reshape", [merged, b.int64s([0, 0, heads * headDim])], [y]);
   },
 };
+
+/** softmax(q kᵀ / √D [+ causal mask]) v over [.., S, D] heads. */
+function plainAttention(b: OnnxBuilder, q: string, qHeads: string, kHeads: string, vHeads: string, headDim: number, causal: boolean): string {
+  const [rawScores] = b.node("MatMul", [qHeads, kHeads], 1);
+  let [scores] = b.node("Div", [rawScores, b.float(Math.sqrt(headDim))], 1);
+  if (causal) [scores] = b.node("Add", [scores, causalMask(b, q)], 1);
+  const [probs] = b.node("Softmax", [scores], 1, { axis: { int: -1 } });
+  return b.node("MatMul", [probs, vHeads], 1)[0];
+}
+
+/**
+ * Dense attention with a block layout as a −∞ mask, without an S×S mask tensor: the queries are
+ * padded to n = ⌈S/b⌉ whole blocks, so the scores [.., n·b, S] can be viewed as [.., n, b, S] and
+ * the mask kept at query-block resolution, [heads…, n, 1, S] (one Gather from the block table),
+ * broadcast over the b queries of each block by the Add. One pass over the scores, as a causal mask
+ * costs; the padded query rows are cut off after P·v. (The earlier form spread the table to a token
+ * mask of [heads, S, S] and copied it once more to cut it to S: three passes over S² per head.)
+ */
+function maskedAttention(
+  b: OnnxBuilder,
+  q: string,
+  qHeads: string,
+  kHeads: string,
+  vHeads: string,
+  headDim: number,
+  causal: boolean,
+  layout: SharedBlockLayout,
+  headDims: readonly number[],
+): string {
+  const { blockSize } = layout;
+  const [seq] = b.node("Shape", [q], 1, { start: { int: 1 }, end: { int: 2 } });
+  const [n] = b.node("Div", [b.node("Add", [seq, b.int64s([blockSize - 1])], 1)[0], b.int64s([blockSize])], 1);
+  const [padded] = b.node("Mul", [n, b.int64s([blockSize])], 1);
+  const rank = 3 + headDims.length; // q heads: [B, heads…, S, D]
+  const zeros = (count: number) => b.int64s(new Array<number>(count).fill(0));
+  // Pad the query axis (rank − 2) at its end by n·b − S rows.
+  const [extra] = b.node("Sub", [padded, seq], 1);
+  const [pads] = b.node("Concat", [zeros(2 * rank - 2), extra, zeros(1)], 1, { axis: { int: 0 } });
+  const [qPadded] = b.node("Pad", [qHeads, pads], 1);
+  const [rawScores] = b.node("MatMul", [qPadded, kHeads], 1);
+  const [scores] = b.node("Div", [rawScores, b.float(Math.sqrt(headDim))], 1);
+  // [.., n·b, S] → [.., n, b, S]
+  const [blockedShape] = b.node("Concat", [zeros(rank - 2), n, b.int64s([blockSize, -1])], 1, { axis: { int: 0 } });
+  let [masked] = b.node("Reshape", [scores, blockedShape], 1);
+  let mask = blockMask(b, seq, n, layout, headDims);
+  if (causal) {
+    // Later keys, at token resolution: [n·b, S] viewed as [n, b, S]. With one layout for all heads it
+    // joins the block mask (one S² tensor, one pass over the scores); with per-head layouts that
+    // would make a mask per head, so it is added on its own.
+    const [square] = b.node("Concat", [padded, seq], 1, { axis: { int: 0 } });
+    const [filled] = b.node("Expand", [b.float(-Infinity), square], 1);
+    const [later] = b.node("Trilu", [filled, b.int64(1)], 1, { upper: { int: 1 } });
+    const [laterBlocked] = b.node("Reshape", [later, b.node("Concat", [n, b.int64s([blockSize, -1])], 1, { axis: { int: 0 } })[0]], 1);
+    if (layout.distinct.length === 1) [mask] = b.node("Add", [laterBlocked, mask], 1);
+    else [masked] = b.node("Add", [masked, laterBlocked], 1);
+  }
+  [masked] = b.node("Add", [masked, mask], 1);
+  const [probs] = b.node("Softmax", [masked], 1, { axis: { int: -1 } });
+  const [flat] = b.node("Reshape", [probs, b.node("Shape", [scores], 1)[0]], 1);
+  const [context] = b.node("MatMul", [flat, vHeads], 1);
+  return b.node("Slice", [context, zeros(1), seq, b.int64s([-2])], 1)[0];
+}
+
+/**
+ * The layout over (query block, key token): 0 where query block i may attend key token t (its block
+ * t / b is listed for i), −∞ elsewhere; [1, n, 1, S] when all heads share one layout, else
+ * [heads…, n, 1, S]. A sequence shorter than the context uses the top-left corner of the layout.
+ */
+function blockMask(b: OnnxBuilder, seq: string, n: string, layout: SharedBlockLayout, headDims: readonly number[]): string {
+  const { blocks, blockSize } = layout;
+  const layouts = layout.distinct.length;
+  const table = new Float32Array(layouts * blocks * blocks).fill(-Infinity);
+  layout.distinct.forEach((rows, l) => rows.forEach((row, i) => row.forEach((j) => (table[(l * blocks + i) * blocks + j] = 0))));
+  const [rows] = b.node("Slice", [b.floats(table, [layouts, blocks, blocks]), b.int64s([0]), n, b.int64s([1])], 1);
+  const [positions] = b.node("Range", [b.int64(0), b.node("Squeeze", [seq, b.int64s([0])], 1)[0], b.int64(1)], 1);
+  const [keyBlocks] = b.node("Div", [positions, b.int64(blockSize)], 1);
+  const [byToken] = b.node("Gather", [rows, keyBlocks], 1, { axis: { int: 2 } }); // [layouts, n, S]
+  const [spread] = b.node("Unsqueeze", [byToken, b.int64s([2])], 1); // [layouts, n, 1, S]
+  if (layouts === 1) return spread;
+  const [perHead] = b.node("Gather", [spread, b.int64s(layout.headLayout)], 1, { axis: { int: 0 } }); // [heads, n, 1, S]
+  if (headDims.length === 1) return perHead;
+  const [shape] = b.node("Concat", [b.int64s(headDims), n, b.int64s([1]), seq], 1, { axis: { int: 0 } });
+  return b.node("Reshape", [perHead, shape], 1)[0];
+}
 
 function reshape(b: OnnxBuilder, x: string, shape: readonly number[]): string {
   return b.node("Reshape", [x, b.int64s(shape)], 1)[0];
@@ -91,29 +167,6 @@ export function causalMask(b: OnnxBuilder, like: string): string {
   const [square] = b.node("Concat", [seq, seq], 1, { axis: { int: 0 } });
   const [filled] = b.node("Expand", [b.float(-Infinity), square], 1);
   return b.node("Trilu", [filled, b.int64(1)], 1, { upper: { int: 1 } })[0];
-}
-
-/**
- * The layout as an additive mask over tokens, [heads…, S, S] (leading dims `headDims` when heads'
- * layouts differ, else 1): the block table [layouts, blocks, blocks] of 0 / −∞, cut to the run-time
- * n = ⌈S / b⌉ blocks (a shorter sequence's layout is the top-left corner), spread over b×b tokens and
- * cut to S tokens.
- */
-function layoutMask(b: OnnxBuilder, like: string, layout: SharedBlockLayout, headDims: readonly number[]): string {
-  const { blocks, blockSize } = layout;
-  const table = new Float32Array(layout.distinct.length * blocks * blocks).fill(-Infinity);
-  layout.distinct.forEach((rows, l) => rows.forEach((row, i) => row.forEach((j) => (table[(l * blocks + i) * blocks + j] = 0))));
-  const [seq] = b.node("Shape", [like], 1, { start: { int: 1 }, end: { int: 2 } });
-  const [n] = b.node("Div", [b.node("Add", [seq, b.int64s([blockSize - 1])], 1)[0], b.int64s([blockSize])], 1);
-  const [corner] = b.node("Slice", [b.floats(table, [layout.distinct.length, blocks, blocks]), b.int64s([0, 0]), b.node("Concat", [n, n], 1, { axis: { int: 0 } })[0], b.int64s([1, 2])], 1);
-  const shared = layout.distinct.length === 1;
-  const [perHead] = shared ? [corner] : b.node("Gather", [corner, b.int64s(layout.headLayout)], 1, { axis: { int: 0 } });
-  const [spread] = b.node("Unsqueeze", [perHead, b.int64s([2, 4])], 1);
-  const [tokens] = b.node("Expand", [spread, b.int64s([1, 1, blockSize, 1, blockSize])], 1);
-  const [whole] = b.node("Mul", [n, b.int64s([blockSize])], 1);
-  const [shape] = b.node("Concat", [b.int64s(shared ? [1] : headDims), whole, whole], 1, { axis: { int: 0 } });
-  const [square] = b.node("Reshape", [tokens, shape], 1);
-  return blockSize === 1 ? square : b.node("Slice", [square, b.int64s([0, 0]), b.node("Concat", [seq, seq], 1, { axis: { int: 0 } })[0], b.int64s([-2, -1])], 1)[0];
 }
 
 /**

@@ -2,8 +2,9 @@
  * The weights section of `npm run bench`: how long compiling takes and how much memory it holds
  * at its peak, against the bytes of weights it writes, for gpt2-small (embedded and as ONNX external
  * data), gpt2-small from a Hugging Face-layout safetensors checkpoint (import), the 7B spec planned
- * without weights, and — opt-in with `--weights-xl`, ~2 minutes and 6 GB of disk — the 1.5B GPT-2 XL
- * shape compiled to external data and loaded and run by ONNX Runtime. Every step runs in a fresh
+ * without weights, and — opt-in with `--weights-xl`, ~5 minutes and 12 GB of disk — the 1.5B GPT-2 XL
+ * shape compiled to external data and loaded and run by ONNX Runtime, then exported as a Hugging Face
+ * checkpoint and compiled from it (the import path at 1.5B). Every step runs in a fresh
  * process (bench/weights-worker.ts), so each peak is its own.
  */
 import { spawn } from "node:child_process";
@@ -48,6 +49,17 @@ model gpt2_small_hf {
 }
 `;
 
+/** The same for GPT-2 XL's shape (opt-in rows): importing a 1.5B checkpoint. */
+const XL_CHECKPOINT_SPEC = `// gpt2-xl's shape, its weights read from a Hugging Face-layout checkpoint (written by the bench).
+model gpt2_xl_hf {
+  kind decoder  vocab 50257  context 1024
+  width 1600    layers 48    heads 25
+  ffn 4 * width gelu_tanh
+  output lm tied
+  weights "gpt2-xl-hf.safetensors" layout hf-gpt2
+}
+`;
+
 export async function runWeightsSection(options: WeightsOptions): Promise<WeightsReport> {
   const { root, work, log } = options;
   mkdirSync(work, { recursive: true });
@@ -85,8 +97,13 @@ export async function runWeightsSection(options: WeightsOptions): Promise<Weight
       rows.push({ ...run, parameters: xl.parameters, weightBytes: xl.weightBytes });
     }
     removeAll(work, ["gpt2-xl.onnx", "gpt2-xl.onnx.data"]);
+    // The import path at 1.5B: a checkpoint in gpt2-xl's Hugging Face layout, then compiling from it.
+    rows.push(await runStep("gpt2-xl", ["export", example("gpt2-xl.tfx"), out("gpt2-xl-hf.safetensors"), "--names", "hf-gpt2"], log));
+    writeFileSync(out("gpt2-xl-hf.tfx"), XL_CHECKPOINT_SPEC);
+    rows.push(await runStep("gpt2-xl from checkpoint", ["compile", out("gpt2-xl-hf.tfx"), out("gpt2-xl-hf.onnx")], log));
+    removeAll(work, ["gpt2-xl-hf.onnx", "gpt2-xl-hf.onnx.data", "gpt2-xl-hf.safetensors", "gpt2-xl-hf.tfx"]);
   } else {
-    notes.push("the GPT-2 XL (1.5B) rows are opt-in: `node dist/bench/run.js --only weights --weights-xl` (~2 min, 6 GB of disk, ~7 GB of memory for the ONNX Runtime run)");
+    notes.push("the GPT-2 XL (1.5B) rows are opt-in: `node dist/bench/run.js --only weights --weights-xl` (~5 min, 12 GB of disk, ~7 GB of memory for the ONNX Runtime run): compile with random weights, run, export as an hf-gpt2 checkpoint and compile from it");
   }
   for (const row of rows) if (row.error) notes.push(`${row.model} ${row.step} failed: ${row.error}`);
   return { rows, xl: options.xl, notes };

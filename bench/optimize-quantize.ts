@@ -19,6 +19,7 @@ import { quantizeEmbeddings } from "../passes/quantize-embeddings.js";
 import { quantizeFp16 } from "../passes/quantize-fp16.js";
 import { quantizeMatmul } from "../passes/quantize-matmul.js";
 import { cpuSessionOptions, openSession, summarize, timeInterleaved, tokenFeeds, type Contender, type Session } from "./latency.js";
+import { compareOutputs } from "../runtime/deviation.js";
 
 export interface QuantizeRow {
   readonly model: string;
@@ -136,40 +137,10 @@ export async function runQuantizeSection(options: { root: string; models: string
   return { seqs: options.seqs, runs: options.runs, rows };
 }
 
-/** max |a − b|, mean |a − b| / (|a| + 1e-6)… relative to the fp32 value's scale, cosine, and LM top-1 agreement. */
+/** The figures runtime/deviation.ts reports for compiled models (Σ|Δ|/Σ|ref| as mean relative), so both tables agree. */
 export function deviation(reference: ort.Tensor, got: ort.Tensor, vocab?: number): Deviation {
-  const a = reference.data as Float32Array;
-  const b = got.data as Float32Array;
-  let maxAbs = 0;
-  let relative = 0;
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  let meanAbsRef = 0;
-  for (let i = 0; i < a.length; i++) meanAbsRef += Math.abs(a[i]) / a.length;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    maxAbs = Math.max(maxAbs, d);
-    // Relative to the output's typical magnitude: near-zero entries would otherwise dominate.
-    relative += d / Math.max(Math.abs(a[i]), meanAbsRef);
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  let top1: number | undefined;
-  if (vocab !== undefined) {
-    const positions = a.length / vocab;
-    let agree = 0;
-    for (let p = 0; p < positions; p++) if (argmax(a, p * vocab, vocab) === argmax(b, p * vocab, vocab)) agree++;
-    top1 = agree / positions;
-  }
-  return { maxAbs, meanRelative: relative / a.length, cosine: dot / Math.sqrt(na * nb), ...(top1 !== undefined ? { top1 } : {}) };
-}
-
-function argmax(data: Float32Array, start: number, count: number): number {
-  let best = start;
-  for (let i = start + 1; i < start + count; i++) if (data[i] > data[best]) best = i;
-  return best - start;
+  const { maxAbs, meanRelative, cosine, top1Agreement } = compareOutputs(reference, got, vocab !== undefined);
+  return { maxAbs, meanRelative, cosine, ...(top1Agreement !== undefined ? { top1: top1Agreement } : {}) };
 }
 
 export function renderQuantizeSection(report: QuantizeReport): string {

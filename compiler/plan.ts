@@ -161,7 +161,7 @@ export function buildPlan(spec: ModelSpec, graph: Graph, file?: string, reports:
     });
   }
   const flopsPerForward = stats.flops;
-  const peakBytes = activationPeak(spec, attentionPeak);
+  const peakBytes = activationPeak(spec, attentionPeak, widestLayer(spec, graph));
   return {
     format: "tfc-plan",
     version: 1,
@@ -219,12 +219,41 @@ const ACTIVATION_NOTE =
  * (their per-head copies are counted in the attention's peak). Measured against ONNX Runtime in the bench's
  * sparse-attention section (plan estimate beside the measured peak).
  */
-function activationPeak(spec: ModelSpec, attentionPeak: number): number {
+function activationPeak(spec: ModelSpec, attentionPeak: number, widest: WidestLayer): number {
   const tokens = spec.context;
   const residualBytes = tokens * spec.width * 4;
-  const qkvBytes = tokens * (spec.heads + 2 * spec.kvHeads) * spec.headDim * 4;
-  const ffnBytes = tokens * spec.ffn.size * 4 * (spec.ffn.activation.endsWith("glu") ? 3 : 2);
+  const qkvBytes = tokens * (widest.heads + 2 * widest.kvHeads) * spec.headDim * 4;
+  const ffnBytes = tokens * widest.ffnSize * 4 * (spec.ffn.activation.endsWith("glu") ? 3 : 2);
   return 2 * residualBytes + qkvBytes + Math.max(attentionPeak, ffnBytes);
+}
+
+interface WidestLayer {
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly ffnSize: number;
+}
+
+/**
+ * The largest head counts and FFN width any layer of the graph has: after `prune heads` or `prune ffn`
+ * these are below the spec's, and the activation estimate follows what is emitted.
+ */
+function widestLayer(spec: ModelSpec, graph: Graph): WidestLayer {
+  let heads = 0;
+  let kvHeads = 0;
+  let ffnSize = 0;
+  for (const node of graph.nodes) {
+    if (node.op === "attention" || node.op === "block_sparse_attention") {
+      heads = Math.max(heads, typeof node.attrs.heads === "number" ? node.attrs.heads : spec.heads);
+      kvHeads = Math.max(kvHeads, typeof node.attrs.kvHeads === "number" ? node.attrs.kvHeads : spec.kvHeads);
+    } else if (/^layers\.\d+\.ffn/.test(node.scope)) {
+      // The hidden width is the widest output inside the FFN (the down projection's is the model width).
+      for (const out of node.outputs) {
+        const last = out.type.shape[out.type.shape.length - 1];
+        if (typeof last === "number" && last !== spec.width) ffnSize = Math.max(ffnSize, last);
+      }
+    }
+  }
+  return { heads: heads || spec.heads, kvHeads: kvHeads || spec.kvHeads, ffnSize: ffnSize || spec.ffn.size };
 }
 
 /**

@@ -56,6 +56,14 @@ describe("prune passes shrink real shapes", () => {
     expect(shapeOf(graph, "layers.1.ffn.down.weight")).toEqual([24, 32]);
   });
 
+  it("the plan's activation estimate follows the pruned FFN width, not the spec's", () => {
+    const base = GPT.replace("ffn 64", "ffn 512"); // the FFN's hidden state is the layer's largest activation
+    const full = compileSpec(spec(`model m { ${base} }`)).plan.graphs[0].activationMemory.peakBytes;
+    const pruned = compileSpec(spec(model(base, "prune ffn 50% by l2"))).plan.graphs[0].activationMemory.peakBytes;
+    // 256 fewer hidden features × 32 tokens × 4 bytes, for the linear's output and the activation's.
+    expect(full - pruned).toBe(256 * 32 * 4 * 2);
+  });
+
   it("layers: nodes and parameters go; the plan lists the layers left", () => {
     const { graph, plan } = compileSpec(spec(model(`${GPT} output lm tied`, "prune layers [1, 2]")));
     expect(graph.params.some((p) => p.name.startsWith("layers.1."))).toBe(false);

@@ -102,8 +102,13 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   }
   const { graph } = compiled;
   const emit = { opset: spec.target.opset, producerVersion: tfcVersion() };
-  const measured: { plan: ExecutionPlan; skipped?: string; model?: Uint8Array } =
-    options.planOnly || options.deviation === false ? { plan: compiled.plan } : await withDeviations(compiled, spec.target.opset, emit);
+  let measured: { plan: ExecutionPlan; skipped?: string; model?: Uint8Array };
+  try {
+    measured = options.planOnly || options.deviation === false ? { plan: compiled.plan } : await withDeviations(compiled, spec.target.opset, emit);
+  } catch (e) {
+    if (e instanceof SafetensorsError) return checkpointUnreadable(io, e);
+    throw e;
+  }
   const { plan } = measured;
 
   const written: string[] = [];
@@ -123,11 +128,7 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
         reportError(io, `cannot emit \`${spec.name}\` as ONNX: ${e.message}`, "`--plan-only` writes its plan without emitting weights");
         return ExitCode.UserError;
       }
-      if (e instanceof SafetensorsError) {
-        // The spec checked against the checkpoint's header; its data is read only now.
-        reportError(io, `cannot read the checkpoint: ${e.message}`, "was the checkpoint changed or moved after `tfc check`? check the spec again");
-        return ExitCode.UserError;
-      }
+      if (e instanceof SafetensorsError) return checkpointUnreadable(io, e);
       if (isFileSystemError(e)) return cannotWrite(io, onnxPath, e);
       throw e;
     }
@@ -142,6 +143,12 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   written.push(planPath);
   if (!options.quiet) io.out([...summary(plan, written, elapsed), ...optimizationSummary(plan, measured.skipped)].join("\n") + "\n");
   return ExitCode.Success;
+}
+
+/** The spec checked against the checkpoint's header; its data is read only when weights are emitted. */
+function checkpointUnreadable(io: CommandContext["io"], e: SafetensorsError): ExitCode {
+  reportError(io, `cannot read the checkpoint: ${e.message}`, "was the checkpoint changed or moved after `tfc check`? check the spec again");
+  return ExitCode.UserError;
 }
 
 /** `build/gpt2.onnx` → `build/gpt2.plan.json`. */

@@ -3,10 +3,10 @@
  * repeated, medians reported. Phases are timed inside the worker; the process's wall time (node
  * startup and module loading included) is timed from outside.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runJsonChild } from "./child.js";
 import { percentile } from "./latency.js";
 import type { WorkerResult } from "./compile-worker.js";
 
@@ -100,24 +100,8 @@ function summarizeRuns(example: string, path: string, out: string, runs: readonl
   };
 }
 
-function runWorker(args: readonly string[]): Promise<CompileRun> {
-  return new Promise((resolve) => {
-    const start = performance.now();
-    const child = spawn(process.execPath, [WORKER, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("close", (code) => {
-      const wallMs = performance.now() - start;
-      const line = stdout.trim().split("\n").pop() ?? "";
-      try {
-        const parsed = JSON.parse(line) as WorkerResult;
-        resolve({ ...parsed, wallMs });
-      } catch {
-        const error = `worker exited with ${code}: ${(stderr.trim() || stdout.trim()).split("\n").slice(0, 3).join(" | ")}`;
-        resolve({ spec: args[0], startupMs: NaN, checkMs: NaN, lowerPlanMs: NaN, parameters: 0, weightBytes: 0, error, wallMs });
-      }
-    });
-  });
+async function runWorker(args: readonly string[]): Promise<CompileRun> {
+  const outcome = await runJsonChild<WorkerResult>(WORKER, args);
+  if ("value" in outcome) return { ...outcome.value, wallMs: outcome.wallMs };
+  return { spec: args[0], startupMs: NaN, checkMs: NaN, lowerPlanMs: NaN, parameters: 0, weightBytes: 0, error: outcome.failure, wallMs: outcome.wallMs };
 }

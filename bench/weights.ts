@@ -7,10 +7,10 @@
  * checkpoint and compiled from it (the import path at 1.5B). Every step runs in a fresh
  * process (bench/weights-worker.ts), so each peak is its own.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runJsonChild } from "./child.js";
 import { bytes, count, ms, table } from "./table.js";
 import type { WeightsStep } from "./weights-worker.js";
 
@@ -127,27 +127,12 @@ function total(row: WeightsStep): number {
   return Object.values(row.phases).reduce((a, b) => a + b, 0);
 }
 
-function runStep(model: string, args: readonly string[], log: (line: string) => void): Promise<WeightsRow> {
-  return new Promise((resolve) => {
-    const start = performance.now();
-    const child = spawn(process.execPath, [WORKER, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("close", (code) => {
-      const wallMs = performance.now() - start;
-      let step: WeightsStep;
-      try {
-        step = JSON.parse(stdout.trim().split("\n").pop() ?? "") as WeightsStep;
-      } catch {
-        step = { step: args[0], phases: {}, maxRssBytes: NaN, error: `worker exited with ${code}: ${(stderr.trim() || stdout.trim()).split("\n").slice(0, 3).join(" | ")}` };
-      }
-      const row = { ...step, model, wallMs, runs: 1 };
-      log(`weights: ${model} ${row.step}: ${row.error ? `error: ${row.error}` : `${ms(total(row))}, peak RSS ${bytes(row.maxRssBytes)}`}`);
-      resolve(row);
-    });
-  });
+async function runStep(model: string, args: readonly string[], log: (line: string) => void): Promise<WeightsRow> {
+  const outcome = await runJsonChild<WeightsStep>(WORKER, args);
+  const step: WeightsStep = "value" in outcome ? outcome.value : { step: args[0], phases: {}, maxRssBytes: NaN, error: outcome.failure };
+  const row = { ...step, model, wallMs: outcome.wallMs, runs: 1 };
+  log(`weights: ${model} ${row.step}: ${row.error ? `error: ${row.error}` : `${ms(total(row))}, peak RSS ${bytes(row.maxRssBytes)}`}`);
+  return row;
 }
 
 function removeAll(dir: string, names: readonly string[]): void {

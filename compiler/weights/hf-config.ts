@@ -1,7 +1,7 @@
 import { printString } from "../../grammar/format.js";
 import { Codes, type Diagnostic } from "../../grammar/diagnostics.js";
 import { didYouMean } from "../../grammar/suggest.js";
-import type { Activation, HfLayout, ModelKind, ModelSpec, OutputSpec } from "../spec.js";
+import type { Activation, HfLayout, ModelSpec, OutputSpec } from "../spec.js";
 import { ConfigReader } from "./hf-config-reader.js";
 
 /**
@@ -17,20 +17,11 @@ export interface ImportOptions {
   readonly weights?: string;
 }
 
-export interface ImportedModel {
+/** A config read into the spec fields it sets (the rest of the spec keeps its defaults). */
+export interface ImportedModel extends Pick<ModelSpec, "kind" | "vocab" | "context" | "width" | "layers" | "heads" | "kvHeads" | "headDim" | "ffn" | "norm"> {
   readonly layout: HfLayout;
   /** The Hugging Face classes, for the header comment. */
   readonly architecture: string;
-  readonly kind: ModelKind;
-  readonly vocab: number;
-  readonly context: number;
-  readonly width: number;
-  readonly layers: number;
-  readonly heads: number;
-  readonly kvHeads: number;
-  readonly headDim: number;
-  readonly ffn: { readonly size: number; readonly activation: Activation };
-  readonly norm: ModelSpec["norm"];
   readonly position: "learned" | { readonly theta: number };
   readonly bias: boolean;
   readonly tokenTypes: number;

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../cli/program.js";
 import { checkFile, compileSpec } from "../../compiler/pipeline.js";
 import { writeOnnxFile } from "../../compiler/onnx/index.js";
+import { seededIds } from "./seeded-ids.js";
 
 const PYTHON = "/usr/bin/python3";
 const RELATIVE_TOLERANCE = 1e-4;
@@ -91,16 +92,6 @@ const cases: Case[] = [
     seq: 24,
   },
 ];
-
-function seededIds(count: number, limit: number, seed: number): number[] {
-  let state = seed >>> 0 || 1;
-  return Array.from({ length: count }, () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) % limit;
-  });
-}
 
 interface Outputs {
   [name: string]: { shape: number[]; data: number[] };

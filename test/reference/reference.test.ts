@@ -14,6 +14,7 @@ import { lowerModel } from "../../compiler/lower/lower.js";
 import { writeOnnxFile } from "../../compiler/onnx/index.js";
 import type { ModelSpec } from "../../compiler/spec.js";
 import { tinySpec } from "../specs.js";
+import { seededIds } from "./seeded-ids.js";
 
 const PYTHON = "/usr/bin/python3";
 /** Float32 ORT against a float64 oracle: relative to the output's own scale. */
@@ -48,16 +49,6 @@ const cases: Case[] = [
   { label: "opset 18 rmsnorm", batch: 1, seq: 4, spec: tinySpec({ target: { opset: 18, devices: ["cpu"], precision: "fp32" }, norm: { kind: "rmsnorm", placement: "pre", eps: 1e-5 } }) },
   { label: "head_dim 16 × 4 heads ≠ width, no positions", batch: 1, seq: 8, spec: tinySpec({ headDim: 16, position: { kind: "none" }, kind: "encoder", output: { kind: "classifier", classes: 2 } }) },
 ];
-
-function seededIds(count: number, limit: number, seed: number): number[] {
-  let state = seed >>> 0 || 1;
-  return Array.from({ length: count }, () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) % limit;
-  });
-}
 
 interface Outputs {
   [name: string]: { shape: number[]; data: number[] };

@@ -111,6 +111,8 @@ export interface OutputDeviation {
 export interface PlannedGraph {
   readonly name: string;
   readonly file?: string;
+  /** The model's weights file (ONNX external data), relative to the plan like `file`; absent when they are embedded. */
+  readonly externalData?: string;
   readonly opset: number;
   readonly precision: string;
   readonly executionProviders: readonly string[];

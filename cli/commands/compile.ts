@@ -1,5 +1,5 @@
 import { Option, InvalidArgumentError, type Command } from "commander";
-import { mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
 import type { ExecutionPlan, PlannedLayer } from "../../compiler/plan.js";
 import type { CollectActivations, CompiledModel } from "../../compiler/pipeline.js";
@@ -86,7 +86,7 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   }
   // The plan names its model relative to itself, so the two files can be moved together.
   const onnxFromPlan = relative(dirname(resolve(planPath)), resolve(onnxPath)).split(sep).join("/");
-  const [{ compileSpecAsync }, { writeOnnxFile }] = await Promise.all([import("../../compiler/pipeline.js"), import("../../compiler/onnx/index.js")]);
+  const [{ compileSpecAsync }, { writeOnnxFile, externalDataPath }] = await Promise.all([import("../../compiler/pipeline.js"), import("../../compiler/onnx/index.js")]);
   let compiled: CompiledModel;
   try {
     // Static quantization runs the model on its calibration samples while compiling; ONNX Runtime is loaded only then.
@@ -109,20 +109,22 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
     if (e instanceof SafetensorsError) return checkpointUnreadable(io, e);
     throw e;
   }
-  const { plan } = measured;
+  let { plan } = measured;
 
   const written: string[] = [];
+  const removed: string[] = [];
   if (!options.planOnly) {
     try {
       mkdirSync(dirname(onnxPath), { recursive: true });
       // The deviation run has already emitted the final model when its last step is lossy: the same bytes.
-      if (measured.model && !options.externalData) {
-        writeFileAtomic(onnxPath, measured.model);
-        written.push(onnxPath);
-      } else {
-        const files = await writeOnnxFile(graph, onnxPath, { ...emit, ...(options.externalData ? { externalData: true } : {}) });
-        written.push(files.model, ...(files.externalData ? [files.externalData] : []));
-      }
+      const files =
+        measured.model && !options.externalData
+          ? (writeFileAtomic(onnxPath, measured.model), { model: onnxPath, externalData: undefined })
+          : await writeOnnxFile(graph, onnxPath, { ...emit, ...(options.externalData ? { externalData: true } : {}) });
+      written.push(files.model, ...(files.externalData ? [files.externalData] : []));
+      if (files.externalData) plan = withExternalData(plan, planPath, files.externalData);
+      // A weights file left from an earlier external-data build of this path would be read by nothing.
+      else if (removeIfPresent(externalDataPath(onnxPath))) removed.push(externalDataPath(onnxPath));
     } catch (e) {
       if (e instanceof OnnxEmitError) {
         reportError(io, `cannot emit \`${spec.name}\` as ONNX: ${e.message}`, "`--plan-only` writes its plan without emitting weights");
@@ -141,7 +143,7 @@ async function compile(file: string, options: CompileOptions, { io }: CommandCon
   }
   const elapsed = performance.now() - started;
   written.push(planPath);
-  if (!options.quiet) io.out([...summary(plan, written, elapsed), ...optimizationSummary(plan, measured.skipped)].join("\n") + "\n");
+  if (!options.quiet) io.out([...summary(plan, written, removed, elapsed), ...optimizationSummary(plan, measured.skipped)].join("\n") + "\n");
   return ExitCode.Success;
 }
 
@@ -158,7 +160,20 @@ function planBeside(onnxPath: string): string {
   return join(dirname(onnxPath), `${stem}.plan.json`);
 }
 
-function summary(plan: ExecutionPlan, files: readonly string[], elapsedMs: number): string[] {
+/** The plan with its first graph naming the weights file, relative to the plan as its model is. */
+function withExternalData(plan: ExecutionPlan, planPath: string, dataPath: string): ExecutionPlan {
+  const fromPlan = relative(dirname(resolve(planPath)), resolve(dataPath)).split(sep).join("/");
+  return { ...plan, graphs: plan.graphs.map((g, i) => (i === 0 ? { ...g, externalData: fromPlan } : g)) };
+}
+
+/** Removes the file if there is one; true if there was. */
+function removeIfPresent(path: string): boolean {
+  if (!existsSync(path)) return false;
+  rmSync(path);
+  return true;
+}
+
+function summary(plan: ExecutionPlan, files: readonly string[], removed: readonly string[], elapsedMs: number): string[] {
   const graph = plan.graphs[0];
   const context = graph.dimBounds.seq;
   return [
@@ -168,6 +183,7 @@ function summary(plan: ExecutionPlan, files: readonly string[], elapsedMs: numbe
     `  FLOPs/token   ${gigaflops(graph.flopsPerToken)} GFLOP at full context${context !== undefined ? ` (${withSeparators(context)} tokens)` : ""}`,
     `  opset         ${graph.opset}`,
     ...files.map((f, i) => `${i === 0 ? "  wrote         " : "                "}${f} (${fileSize(statSync(f).size)})`),
+    ...removed.map((f) => `  removed       ${f} (weights of an earlier build; this model embeds its own)`),
     "",
     `  per layer, for one forward pass at batch 1 and full context:`,
     ...layerTable(graph.layers),

@@ -29,6 +29,16 @@ describe("tfc compile", () => {
     expect(result.code).toBe(0);
     expect(readdirSync(join(dir.path, "external")).sort()).toEqual(["tiny.onnx", "tiny.onnx.data", "tiny.plan.json"]);
     expect(result.stdout).toMatch(/wrote\s+\S+tiny\.onnx \(.*\)\n\s+\S+tiny\.onnx\.data \(.*\)\n\s+\S+tiny\.plan\.json/);
+    const plan = JSON.parse(readFileSync(join(dir.path, "external", "tiny.plan.json"), "utf8"));
+    expect(plan.graphs[0]).toMatchObject({ file: "tiny.onnx", externalData: "tiny.onnx.data" });
+
+    // Rebuilt with the weights embedded, the old weights file would be read by nothing: it goes, and the summary says so.
+    const again = tfc(["compile", example("tiny-gpt.tfx"), "-o", out]);
+    expect(again.code).toBe(0);
+    expect(readdirSync(join(dir.path, "external")).sort()).toEqual(["tiny.onnx", "tiny.plan.json"]);
+    expect(again.stdout).toMatch(/removed\s+\S+tiny\.onnx\.data/);
+    const embedded = JSON.parse(readFileSync(join(dir.path, "external", "tiny.plan.json"), "utf8"));
+    expect(embedded.graphs[0].externalData).toBeUndefined();
   });
 
   it.each([

@@ -84,6 +84,11 @@ const VARIANTS: readonly Variant[] = [
         [quantizeEmbeddings as Pass<never>, { bits: 4, blockSize: 32, symmetric: true }],
       ]),
   },
+  ...[4, 0].map((accuracyLevel) => ({
+    // Block 128: a quarter of block 32's per-block scale work in the level-4 kernel; matmuls only.
+    name: `int4 block 128, matmuls only${accuracyLevel === 0 ? ", accuracy fp32" : ""}`,
+    build: async (g: Graph) => run(g, [[quantizeMatmul as Pass<never>, { bits: 4, blockSize: 128, symmetric: true, accuracyLevel }]]),
+  })),
   { name: "fp16", build: async (g) => run(g, [[quantizeFp16 as Pass<never>, {}]]) },
 ];
 

@@ -5,7 +5,7 @@ import { writeOnnxFile } from "../compiler/onnx/index.js";
 import type { OutputDeviation } from "../compiler/plan.js";
 import { collectActivations } from "../runtime/calibrate.js";
 import { measureDeviation } from "../runtime/deviation.js";
-import { cpuSessionOptions, openSession, pairedRatio, timeInterleaved, tokenFeeds, type Contender, type RatioStats } from "./latency.js";
+import { interleavedSessionOptions, openSession, pairedRatio, timeInterleaved, tokenFeeds, type Contender, type RatioStats } from "./latency.js";
 
 /**
  * The optimize passes on real model sizes (bench section "optimize"): one row per (model,
@@ -96,7 +96,7 @@ export async function runOptimizeSection(options: OptimizeBenchOptions): Promise
       deviations.set(b.configuration.name, { output: d.primary, figures: d.outputs[d.primary] });
     }
     const latency = new Map<string, OptimizeRow["latency"][number][]>(built.map((b) => [b.configuration.name, []]));
-    const sessions = await Promise.all(built.map((b) => openSession(b.path, cpuSessionOptions({ intraOpNumThreads: threads }))));
+    const sessions = await Promise.all(built.map((b) => openSession(b.path, interleavedSessionOptions({ intraOpNumThreads: threads }))));
     for (const seq of options.seqs) {
       const contenders: Contender[] = built.map((b, i) => ({
         name: b.configuration.name,
@@ -134,7 +134,7 @@ export function renderOptimizeSection(report: OptimizeReport, heading = "## Opti
   const lines = [
     heading,
     "",
-    `ONNX Runtime CPU (${report.threads} intra-op thread${report.threads === 1 ? "" : "s"}), batch 1, median of ${report.runs} interleaved rounds per sequence length; speed-up = fp32 latency ÷ this row's, paired per round (median [p10–p90]). ` +
+    `ONNX Runtime CPU (${report.threads} intra-op thread${report.threads === 1 ? "" : "s"}, no spin-waiting: allow_spinning 0), batch 1, median of ${report.runs} interleaved rounds per sequence length; speed-up = fp32 latency ÷ this row's, paired per round (median [p10–p90]). ` +
       `Deviation from the fp32 model on seeded inputs (batch ${report.deviationInputs.batch}, seq ${report.deviationInputs.seq}, seed ${report.deviationInputs.seed}): max |Δ|, Σ|Δ|/Σ|ref|, cosine, and top-1 agreement for LM logits.`,
     "",
     `| model | configuration | file | params | ${report.seqs.map((s) => `latency ${s}`).join(" | ")} | ${report.seqs.map((s) => `speed-up ${s}`).join(" | ")} | deviation |`,

@@ -26,6 +26,18 @@ export interface OnnxBuilder {
     attributes?: Readonly<Record<string, OnnxAttribute>>,
     domain?: string,
   ): string[];
+  /**
+   * Adds a node, or returns the outputs of the identical node added before (same op, domain, inputs
+   * and attributes): a common subexpression, e.g. the DynamicQuantizeLinear of one activation that
+   * the q, k and v linears all read. Only for ops whose outputs depend on nothing but their inputs.
+   */
+  sharedNode(
+    opType: string,
+    inputs: readonly string[],
+    outputs: number,
+    attributes?: Readonly<Record<string, OnnxAttribute>>,
+    domain?: string,
+  ): string[];
   /** A shared int64 1-D constant (shapes, axes, indices). */
   int64s(values: readonly number[]): string;
   /** A shared int64 scalar constant. */

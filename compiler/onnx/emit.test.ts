@@ -270,3 +270,34 @@ describe("the 2 GiB limit", () => {
     expect(() => emitOnnx(b.build())).toThrow(/over the 2 GiB limit/);
   });
 });
+
+describe("shared nodes", () => {
+  /** Int8 linears: `count` of them read x, one reads relu(x); or only linear `only`. */
+  function quantizedLinears(only?: number): Graph {
+    const b = new GraphBuilder("shared_quantization", { model: "shared-quantization", dimBounds: { seq: 8 } });
+    const x = b.input("x", "float32", ["batch", "seq", 6]);
+    const weight = (i: number) => b.param(`w${i}`, "int8", [6, 5], literal(Int8Array.from({ length: 30 }, (_, j) => ((j * 37 + i * 11) % 255) - 127)));
+    const scale = (i: number) => b.param(`s${i}`, "float32", [5], literal(Float32Array.from({ length: 5 }, (_, j) => 0.01 + 0.003 * ((i + j) % 4))));
+    const readers = [x, x, x, b.op("relu", [x])];
+    readers.forEach((input, i) => {
+      if (only === undefined || only === i) b.output(`y${i}`, b.op("dynamic_quantized_linear", [input, weight(i), scale(i)], { transposed: false, perChannel: true }));
+    });
+    return b.build();
+  }
+
+  test("linears reading one activation share its DynamicQuantizeLinear; the numbers are those of each linear alone", async () => {
+    const bytes = emitOnnx(quantizedLinears());
+    const quantizations = decode(bytes).graph.node.filter((n: Message) => n.op_type === "DynamicQuantizeLinear");
+    // One for the three linears reading x, one for the linear reading relu(x).
+    expect(quantizations.length).toBe(2);
+    expect(quantizations[0].input).toEqual(["x"]);
+    expect(quantizations[1].input[0]).not.toBe("x");
+    const feeds = { x: new ort.Tensor("float32", Float32Array.from({ length: 2 * 3 * 6 }, (_, i) => Math.sin(i * 1.7) * 3), [2, 3, 6]) };
+    const together = await (await ort.InferenceSession.create(bytes)).run(feeds);
+    for (let i = 0; i < 4; i++) {
+      const alone = await (await ort.InferenceSession.create(emitOnnx(quantizedLinears(i)))).run(feeds);
+      expect(Array.from(together[`y${i}`].data as Float32Array)).toEqual(Array.from(alone[`y${i}`].data as Float32Array));
+    }
+    expect(emitOnnx(quantizedLinears())).toEqual(bytes);
+  });
+});

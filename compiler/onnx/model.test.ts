@@ -102,6 +102,8 @@ function quantizedTail(b: GraphBuilder, h: Value, ids: Value): Value {
     const parts = [
       b.op("dequantized_linear", [h, w, perChannel], { transposed: false, perChannel: true }),
       b.op("dynamic_quantized_linear", [h, w, scale("quant.w_scale_tensor", 0)], { transposed: true, perChannel: false }),
+      // A second int8 linear on h: the two share one DynamicQuantizeLinear.
+      b.op("dynamic_quantized_linear", [h, w, perChannel], { transposed: false, perChannel: true }),
       b.op("static_quantized_linear", [h, w, perChannel], { transposed: false, perChannel: true, inputScale: 0.05, inputZeroPoint: 128 }),
       b.op("matmul_nbits", [h, ints("quant.w_int4", "uint8", [WIDTH, 1, 8]), scale("quant.w_scales", WIDTH)], { k: WIDTH, n: WIDTH, blockSize: 16, accuracyLevel: 4 }),
       b.op("quantized_embedding", [ints("quant.tokens", "int8", [VOCAB, WIDTH]), ids, scale("quant.tokens_scale", VOCAB)], { bits: 8, blockSize: 0, perRow: true }),

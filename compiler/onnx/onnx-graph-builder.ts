@@ -21,6 +21,8 @@ export class OnnxGraphBuilder implements OnnxBuilder {
   private readonly nodeNames = new NameTable();
   private readonly nodeCounts = new Map<string, number>();
   private readonly defined = new Set<string>();
+  /** Outputs of nodes added through `sharedNode`, by op, domain, inputs and attributes. */
+  private readonly sharedNodes = new Map<string, string[]>();
   /** Set by the graph lowering before each IR node's `lower` call, for names and messages. */
   scope = "";
   irOp = "";
@@ -79,6 +81,24 @@ export class OnnxGraphBuilder implements OnnxBuilder {
       .map((key) => attributeProto(key, attributes[key], where));
     this.nodes.push({ name, op_type: opType, ...(domain ? { domain } : {}), input: [...inputs], output: outputNames, attribute });
     return [...outputNames];
+  }
+
+  sharedNode(
+    opType: string,
+    inputs: readonly string[],
+    outputs: number,
+    attributes: Readonly<Record<string, OnnxAttribute>> = {},
+    domain = "",
+  ): string[] {
+    const sortedAttributes = Object.keys(attributes)
+      .sort()
+      .map((key) => [key, attributes[key]]);
+    const key = JSON.stringify([domain, opType, inputs, outputs, sortedAttributes]);
+    const known = this.sharedNodes.get(key);
+    if (known) return [...known];
+    const made = this.node(opType, inputs, outputs, attributes, domain);
+    this.sharedNodes.set(key, made);
+    return [...made];
   }
 
   int64s(values: readonly number[]): string {

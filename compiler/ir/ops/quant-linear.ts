@@ -10,9 +10,10 @@ import { boolAttr, expectFloat, fail, lastDim, numberAttr, product, type OpDef }
  * (symmetric). Bias stays a separate `add`. Three ways to run it:
  *
  * - `dequantized_linear` (weight-only): DequantizeLinear → MatMul. Smaller file; the arithmetic is fp32.
- * - `dynamic_quantized_linear`: the activation is quantized to uint8 at run time (DynamicQuantizeLinear)
- *   and multiplied in integers (MatMulInteger), then rescaled; ONNX Runtime fuses the chain into its
- *   DynamicQuantizeMatMul kernel (u8s8, VNNI where the CPU has it).
+ * - `dynamic_quantized_linear`: the activation is quantized to uint8 at run time (DynamicQuantizeLinear,
+ *   emitted once per activation however many linears read it) and multiplied in integers
+ *   (MatMulInteger), then rescaled; ONNX Runtime fuses the chain into its DynamicQuantizeMatMul kernel
+ *   (u8s8, VNNI where the CPU has it), or MatMulIntegerToFloat where the quantization is shared.
  * - `static_quantized_linear`: the activation's scale and zero point were calibrated ahead of time:
  *   QuantizeLinear → DequantizeLinear pairs around MatMul (QDQ), which ONNX Runtime turns into
  *   MatMulIntegerToFloat.
@@ -88,7 +89,8 @@ const dynamicQuantizedLinear: OpDef = {
   // Quantizing x costs ~4 per element (min, max, scale, round); rescaling ~2 per output.
   flops: (inputs, [y]) => matmulFlops(inputs) + 4 * product(inputs[0].shape) + 2 * product(y.shape),
   lower(b, [x, w, scale, zeroPoint], [y], attrs) {
-    const [xq, xScale, xZeroPoint] = b.node("DynamicQuantizeLinear", [x], 3);
+    // One quantization per activation: q, k and v (or gpt2's c_attn parts) reading x share it.
+    const [xq, xScale, xZeroPoint] = b.sharedNode("DynamicQuantizeLinear", [x], 3);
     const weight = weightInOut(b, w, boolAttr(attrs, "transposed"));
     const [integers] = b.node("MatMulInteger", zeroPoint ? [xq, weight, xZeroPoint, zeroPoint] : [xq, weight, xZeroPoint], 1);
     const [floats] = b.node("Cast", [integers], 1, { to: { int: 1 } });

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blockLayoutAttrs, readBlockLayout, type BlockLayout } from "./block-layout.js";
-import { bucketRows, computedFraction, DEFAULT_SCHEDULE_OPTIONS, describeSchedule, RECOMMENDED_CHUNK_BYTES, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
+import { bucketRows, computedFraction, DEFAULT_CHUNK_BYTES, DEFAULT_SCHEDULE_OPTIONS, describeSchedule, RECOMMENDED_CHUNK_BYTES, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
 
 /** A random layout: each row a non-empty ascending subset (before or at the row when causal). */
 const layouts = fc
@@ -116,9 +116,12 @@ describe("the block-sparse schedule", () => {
     const layout: BlockLayout = { blockSize: 2, blocks: 4, causal: false, heads: [{ keys: [[0, 1, 2, 3], [0, 1], [0, 2], [0, 3]] }] };
     const s = scheduleBlockSparse(readBlockLayout("attention", attrsOf(layout, 1))!, { heads: 1, kvHeads: 1, headDim: 4 });
     expect(s.classes[0].buckets.map((b) => [b.rows, b.width])).toEqual([[[0], 4], [[1, 2, 3], 2]]);
-    expect(scheduleCost(s).pairs).toEqual([4 + 3 * 2]);
-    expect(scheduleCost(s, 2).pairs).toEqual([4 + 2]);
-    expect(computedFraction(s)).toBe(10 / 16);
+    // Row 0 reads every block: it scores the head-major keys as they are, the (masked) sink block included.
+    expect(s.classes[0].buckets.map((b) => b.allKeys)).toEqual([true, false]);
+    expect(scheduleCost(s).pairs).toEqual([4 + 1 + 3 * 2]);
+    expect(scheduleCost(s, 2).pairs).toEqual([2 + 1 + 2]);
+    expect(scheduleCost(s).gatheredBlocks).toEqual([3 * 2]);
+    expect(computedFraction(s)).toBe(11 / 16);
   });
 
   it("chunks the gather path within the byte budget, and never into more than maxChunks chunks", () => {
@@ -142,6 +145,10 @@ describe("the block-sparse schedule", () => {
     expect(chunks(1, 2 ** 40)).toEqual({ stacks: 12, rows: [1, 63], count: 2 });
     const describe = (chunkBytes: number) => describeSchedule(scheduleBlockSparse(shared, { heads: 12, kvHeads: 12, headDim: 64 }, { ...DEFAULT_SCHEDULE_OPTIONS, chunkBytes }));
     expect(describe(RECOMMENDED_CHUNK_BYTES)).toBe("all heads: gather, rows×keys 1×64 + 63×6, in 48 chunks");
-    expect(describe(DEFAULT_SCHEDULE_OPTIONS.chunkBytes)).toBe("all heads: gather, rows×keys 1×64 + 63×6"); // off by default
+    // The default: one head per chunk, its window rows in three or so chunks.
+    expect(chunks(48, DEFAULT_CHUNK_BYTES).stacks).toBe(1);
+    expect(chunks(48, DEFAULT_CHUNK_BYTES).count).toBeLessThanOrEqual(48);
+    expect(describe(DEFAULT_SCHEDULE_OPTIONS.chunkBytes)).toBe("all heads: gather, rows×keys 1×64 + 63×6, in 48 chunks");
+    expect(describe(2 ** 40)).toBe("all heads: gather, rows×keys 1×64 + 63×6"); // a huge budget: whole
   });
 });

@@ -27,6 +27,9 @@ export class BlockSparseLowering {
   private readonly s: SparseSchedule;
   /** Run-time block count ⌈S / b⌉, as a [1] int64 tensor. */
   private n = "";
+  private keysAndSinkName = "";
+  private readonly padsVectors = new Map<string, string>();
+  private readonly sharedCuts = new Map<string, string>();
   /** Run-time sequence length S, as a [1] int64 tensor. */
   private seq = "";
   /** Padding tokens, 0..b−1, as a [1] int64 tensor. */
@@ -189,6 +192,16 @@ export class BlockSparseLowering {
     const stacks = s1 - s0;
     const whole = stacks === c.kvHeads.length && r1 - r0 === bucket.rows.length;
     const cut = (x: string) => (whole ? x : b.node("Slice", [x, b.int64s([s0, r0]), b.int64s([s1, r1]), b.int64s([0, 1])], 1)[0]);
+    // Tables numbered within the chunk repeat every stack chunk: their cuts are shared (fewer nodes).
+    const cutShared = (x: string) => {
+      const key = `${x}|${stacks}|${r0}|${r1}`;
+      let cutName = this.sharedCuts.get(key);
+      if (cutName === undefined) {
+        cutName = whole ? x : b.node("Slice", [x, b.int64s([0, r0]), b.int64s([stacks, r1]), b.int64s([0, 1])], 1)[0];
+        this.sharedCuts.set(key, cutName);
+      }
+      return cutName;
+    };
     const cutRows = (x: string) => (whole ? x : b.node("Slice", [x, b.int64s([r0]), b.int64s([r1]), b.int64s([c.perHead ? 1 : 0])], 1)[0]);
     const perHeadCut = (x: string) => (c.perHead ? cut(x) : cutRows(x));
     const tables = c.perHead ? [s0, s1] : [0, 1];
@@ -199,7 +212,7 @@ export class BlockSparseLowering {
       keys: bucket.keys.slice(...tables).map((t) => t.slice(r0, r1)),
       diagonal: bucket.diagonal.slice(...tables).map((t) => t.slice(r0, r1)),
     };
-    const [q] = b.node("Gather", [local.qFlat, cut(index.query)], 1, { axis: { int: 1 } }); // [B, stacks, r, (G,) b, D+1]
+    const [q] = b.node("Gather", [local.qFlat, cutShared(index.query)], 1, { axis: { int: 1 } }); // [B, stacks, r, (G,) b, D+1]
     if (bucket.allKeys) {
       // Every row reads blocks 0..n−1 in order, and the sink after them is masked: the head-major keys as they
       // are, and the rows' queries as one matrix (no broadcasting over rows, which may be none at run time).
@@ -212,7 +225,7 @@ export class BlockSparseLowering {
     let vSlots: string;
     {
       const gather = (flat: string, idx: string, f: number) => this.reshape(b.node("Gather", [flat, idx], 1, { axis: { int: 1 } })[0], [0, stacks, -1, w * bs, f]);
-      const keyValue = cut(index.keyValue);
+      const keyValue = c.perHead ? cut(index.keyValue) : cutShared(index.keyValue);
       kSlots = gather(local.kFlat, keyValue, D + 1);
       vSlots = gather(local.vFlat, keyValue, D);
     }
@@ -283,18 +296,29 @@ export class BlockSparseLowering {
   private padKeys(x: string): string {
     const { b } = this;
     const [withFeature] = b.node("Pad", [x, b.int64s([0, 0, 0, 0, 0, 0, 0, 1]), b.float(0)], 1);
-    return this.pad(withFeature, this.b.node("Add", [this.short, b.int64s([this.s.blockSize])], 1)[0], 0, 1);
+    return this.pad(withFeature, this.keysAndSink(), 0, 1);
   }
 
   /** Values [B, S, h, D] → [B, (n+1)·b, h, D]: padding tokens and the sink block zero. */
   private padValues(x: string): string {
-    return this.pad(x, this.b.node("Add", [this.short, this.b.int64s([this.s.blockSize])], 1)[0], 0, 0);
+    return this.pad(x, this.keysAndSink(), 0, 0);
   }
 
-  /** Pads [B, S, h, D] with `tokens` more tokens and `features` more features at the end. */
+  /** Padding tokens and the sink block: short + b, as a [1] tensor (made once). */
+  private keysAndSink(): string {
+    this.keysAndSinkName ||= this.b.node("Add", [this.short, this.b.int64s([this.s.blockSize])], 1)[0];
+    return this.keysAndSinkName;
+  }
+
+  /** Pads [B, S, h, D] with `tokens` more tokens and `features` more features at the end (pads vectors made once each). */
   private pad(x: string, tokens: string, features: number, value: number): string {
     const { b } = this;
-    const [pads] = b.node("Concat", [b.int64s([0, 0, 0, 0, 0]), tokens, b.int64s([0, features])], 1, { axis: { int: 0 } });
+    const key = `${tokens}|${features}`;
+    let pads = this.padsVectors.get(key);
+    if (pads === undefined) {
+      [pads] = b.node("Concat", [b.int64s([0, 0, 0, 0, 0]), tokens, b.int64s([0, features])], 1, { axis: { int: 0 } });
+      this.padsVectors.set(key, pads);
+    }
     return b.node("Pad", [x, pads, b.float(value)], 1)[0];
   }
 

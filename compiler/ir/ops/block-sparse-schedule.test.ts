@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blockLayoutAttrs, readBlockLayout, type BlockLayout } from "./block-layout.js";
+import { blockSparseChunkPeakBytes } from "./block-sparse-attention.js";
 import { bucketRows, computedFraction, DEFAULT_CHUNK_BYTES, DEFAULT_SCHEDULE_OPTIONS, describeSchedule, RECOMMENDED_CHUNK_BYTES, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
 
 /** A random layout: each row a non-empty ascending subset (before or at the row when causal). */
@@ -150,5 +151,25 @@ describe("the block-sparse schedule", () => {
     expect(chunks(48, DEFAULT_CHUNK_BYTES).count).toBeLessThanOrEqual(48);
     expect(describe(DEFAULT_SCHEDULE_OPTIONS.chunkBytes)).toBe("all heads: gather, rows×keys 1×64 + 63×6, in 48 chunks");
     expect(describe(2 ** 40)).toBe("all heads: gather, rows×keys 1×64 + 63×6"); // a huge budget: whole
+  });
+});
+
+describe("the block-sparse node's peak memory", () => {
+  it("is its largest chunk: one head's rows when chunked, the whole bucket when not", () => {
+    const blocks = 64;
+    const keys = Array.from({ length: blocks }, (_, i) =>
+      i === 0 ? Array.from({ length: blocks }, (_, j) => j) : [...new Set([0, ...[-2, -1, 0, 1, 2].map((o) => i + o)])].filter((j) => j >= 0 && j < blocks).sort((a, b) => a - b),
+    );
+    const layout: BlockLayout = { blockSize: 64, blocks, causal: false, heads: Array.from({ length: 12 }, () => ({ keys })) };
+    const attrs = (chunkBytes: number) => ({ ...attrsOf(layout, 12), headDim: 64, chunkBytes });
+    // Unchunked: the 63 window rows of all 12 heads, each row 6 blocks of scores, keys and values, and its queries.
+    const row = 4 * (64 * 6 * 64 + 6 * 64 * 129 + 64 * 65);
+    expect(blockSparseChunkPeakBytes(attrs(2 ** 40), 4096)).toBe(12 * 63 * row);
+    // Chunked: at most the budget (grown to fit 48 chunks), far below the whole node.
+    const chunked = blockSparseChunkPeakBytes(attrs(DEFAULT_CHUNK_BYTES), 4096);
+    expect(chunked).toBeLessThanOrEqual(2 * DEFAULT_CHUNK_BYTES);
+    expect(chunked).toBeLessThan((12 * 63 * row) / 20);
+    // A shorter sequence has fewer rows.
+    expect(blockSparseChunkPeakBytes(attrs(2 ** 40), 1024)).toBe(12 * 15 * row);
   });
 });

@@ -14,8 +14,8 @@ export interface SparseAttentionOptions {
   /** How key blocks are assembled: `gather` (default), or `window` (shifted slices for translation-invariant layouts). */
   readonly path?: "gather" | "window";
   /**
-   * Lower the gather path in chunks of at most this many bytes; unset, DEFAULT_CHUNK_BYTES
-   * (block-sparse-schedule.ts). A huge budget lowers every class whole.
+   * Lower the gather path in chunks of at most this many bytes (RECOMMENDED_CHUNK_BYTES measured best:
+   * faster attention, slower session creation); unset, classes are lowered whole (block-sparse-schedule.ts).
    */
   readonly chunkBytes?: number;
 }

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blockLayoutAttrs, readBlockLayout, type BlockLayout } from "./block-layout.js";
 import { blockSparseChunkPeakBytes } from "./block-sparse-attention.js";
-import { bucketRows, computedFraction, DEFAULT_CHUNK_BYTES, DEFAULT_SCHEDULE_OPTIONS, describeSchedule, RECOMMENDED_CHUNK_BYTES, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
+import { bucketRows, computedFraction, DEFAULT_SCHEDULE_OPTIONS, describeSchedule, RECOMMENDED_CHUNK_BYTES, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
 
 /** A random layout: each row a non-empty ascending subset (before or at the row when causal). */
 const layouts = fc
@@ -145,12 +145,10 @@ describe("the block-sparse schedule", () => {
     expect(chunks(12)).toEqual({ stacks: 12, rows: [1, 63], count: 2 });
     expect(chunks(1, 2 ** 40)).toEqual({ stacks: 12, rows: [1, 63], count: 2 });
     const describe = (chunkBytes: number) => describeSchedule(scheduleBlockSparse(shared, { heads: 12, kvHeads: 12, headDim: 64 }, { ...DEFAULT_SCHEDULE_OPTIONS, chunkBytes }));
+    // The recommended budget: one head per chunk, its window rows in three or so chunks.
+    expect(chunks(48, RECOMMENDED_CHUNK_BYTES).stacks).toBe(1);
     expect(describe(RECOMMENDED_CHUNK_BYTES)).toBe("all heads: gather, rows×keys 1×64 + 63×6, in 48 chunks");
-    // The default: one head per chunk, its window rows in three or so chunks.
-    expect(chunks(48, DEFAULT_CHUNK_BYTES).stacks).toBe(1);
-    expect(chunks(48, DEFAULT_CHUNK_BYTES).count).toBeLessThanOrEqual(48);
-    expect(describe(DEFAULT_SCHEDULE_OPTIONS.chunkBytes)).toBe("all heads: gather, rows×keys 1×64 + 63×6, in 48 chunks");
-    expect(describe(2 ** 40)).toBe("all heads: gather, rows×keys 1×64 + 63×6"); // a huge budget: whole
+    expect(describe(DEFAULT_SCHEDULE_OPTIONS.chunkBytes)).toBe("all heads: gather, rows×keys 1×64 + 63×6"); // off by default
   });
 });
 
@@ -166,8 +164,8 @@ describe("the block-sparse node's peak memory", () => {
     const row = 4 * (64 * 6 * 64 + 6 * 64 * 129 + 64 * 65);
     expect(blockSparseChunkPeakBytes(attrs(2 ** 40), 4096)).toBe(12 * 63 * row);
     // Chunked: at most the budget (grown to fit 48 chunks), far below the whole node.
-    const chunked = blockSparseChunkPeakBytes(attrs(DEFAULT_CHUNK_BYTES), 4096);
-    expect(chunked).toBeLessThanOrEqual(2 * DEFAULT_CHUNK_BYTES);
+    const chunked = blockSparseChunkPeakBytes(attrs(RECOMMENDED_CHUNK_BYTES), 4096);
+    expect(chunked).toBeLessThanOrEqual(2 * RECOMMENDED_CHUNK_BYTES);
     expect(chunked).toBeLessThan((12 * 63 * row) / 20);
     // A shorter sequence has fewer rows.
     expect(blockSparseChunkPeakBytes(attrs(2 ** 40), 1024)).toBe(12 * 15 * row);

@@ -94,20 +94,21 @@ export interface ScheduleOptions {
 }
 
 /**
- * The budget that measured best when chunks gathered from one up-front head-major copy of q, k and v
- * (docs/attention-lowering.md): chunks of 2 MiB took ~1.3× less CPU time than whole classes at 1024 and 4096.
+ * The budget that measured best (docs/attention-lowering.md): chunks of one stack (kv head) pick their heads
+ * out of q, k and v and pad them themselves (block-sparse-lowering.ts), so a chunk's inputs, gathered
+ * blocks and scores stay in cache from the inputs to the result. At 4096 (`window 256 + global [0]`,
+ * interleaved with dense) that ran 1.2–1.4× faster than whole classes and 6.0–7.6× faster than dense;
+ * budgets of 2–32 MiB measured alike, 8 MiB (48 chunks a layer at 4096) a little ahead.
  */
-export const RECOMMENDED_CHUNK_BYTES = 2 * 2 ** 20;
+export const RECOMMENDED_CHUNK_BYTES = 8 * 2 ** 20;
 
 /**
- * The default budget. Chunks of one stack (kv head) pick their heads out of q, k and v and pad them
- * themselves (block-sparse-lowering.ts), so a chunk's inputs, gathered blocks and scores stay in cache
- * from the inputs to the result. Measured at 4096 (`window 256 + global [0]`, interleaved with dense):
- * 1.2–1.3× faster than whole classes with ONNX Runtime's worker threads sleeping when idle, and within
- * noise of them with spinning threads on the shared 2-core VM; budgets of 2–32 MiB measured alike, 8 MiB
- * (48 chunks at 4096) a little ahead. A layer's session takes ~0.1 s to create instead of ~0.01 s.
+ * No chunking by default: every class is lowered whole. ONNX Runtime's session set-up costs ~0.7 ms per
+ * node (more with graph optimizations off), and 48 chunks make a layer ~800 nodes instead of ~100: the
+ * 12-layer bert-base encoder at 4096 took 5.9–6.4 s to open (`window 256 + global [0]`) and 9.7–10.7 s
+ * (BigBird) instead of ~0.8 s.
  */
-export const DEFAULT_CHUNK_BYTES = 8 * 2 ** 20;
+export const DEFAULT_CHUNK_BYTES = Infinity;
 
 export const DEFAULT_MAX_CHUNKS = 48;
 

@@ -91,6 +91,11 @@ export interface TimingOptions {
   /** Stop adding rounds once this much time has passed, as long as `minRuns` rounds are done. */
   readonly budgetMs?: number;
   readonly minRuns?: number;
+  /**
+   * Idle this long before each run, untimed. Each session has its own ONNX Runtime worker threads, which
+   * spin for a while after a run: on a 2-core machine they take the cores from the next contender's run.
+   */
+  readonly pauseMs?: number;
 }
 
 export interface LatencyStats {
@@ -141,15 +146,19 @@ async function runOnce(c: Contender): Promise<number> {
  * order (A B, B A, A B …) so neither side always runs right after the other's cache footprint.
  */
 export async function timeInterleaved(contenders: readonly Contender[], options: TimingOptions): Promise<LatencyStats[]> {
+  const pause = () => (options.pauseMs ? new Promise((resolve) => setTimeout(resolve, options.pauseMs)) : Promise.resolve());
   for (let i = 0; i < options.warmup; i++) {
-    for (const c of order(contenders, i)) await runOnce(c);
+    for (const c of order(contenders, i)) await pause().then(() => runOnce(c));
   }
   const samples = contenders.map(() => [] as number[]);
   const start = performance.now();
   const minRuns = options.minRuns ?? options.runs;
   for (let round = 0; round < options.runs; round++) {
     if (options.budgetMs !== undefined && round >= minRuns && performance.now() - start > options.budgetMs) break;
-    for (const c of order(contenders, round)) samples[contenders.indexOf(c)].push(await runOnce(c));
+    for (const c of order(contenders, round)) {
+      await pause();
+      samples[contenders.indexOf(c)].push(await runOnce(c));
+    }
   }
   return contenders.map((c, i) => summarize(c.name, samples[i]));
 }

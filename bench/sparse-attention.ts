@@ -42,7 +42,7 @@ import type { ModelSpec } from "../compiler/spec.js";
 import { DEFAULT_SPARSE_ATTENTION_OPTIONS, sparseAttention } from "../passes/sparse-attention.js";
 import { pairedRatio, summarize, tokenFeeds, type LatencyStats, type RatioStats, type Session } from "./latency.js";
 import { profileInterleaved, type Profile } from "./profile.js";
-import { HEAD_DIM, HEADS, qkvFeeds, sparseSessionOptions, VOCAB, type FeedKind, type LatencyResult, type MemoryResult, type WorkerResult } from "./sparse-worker.js";
+import { HEAD_DIM, HEADS, ortSpinning, PAUSE_MS, qkvFeeds, sparseSessionOptions, VOCAB, type FeedKind, type LatencyResult, type MemoryResult, type WorkerResult } from "./sparse-worker.js";
 
 const WORKER = fileURLToPath(new URL("./sparse-worker.js", import.meta.url));
 const DIST = fileURLToPath(new URL("..", import.meta.url));
@@ -141,7 +141,7 @@ export interface SparseTarget {
 export interface SparseAttentionReport {
   readonly specFile: string;
   readonly machine: { readonly memTotalBytes: number; readonly memAvailableBytes: number };
-  readonly options: { readonly seqs: readonly number[]; readonly quick: boolean; readonly maxRunSeconds: number };
+  readonly options: { readonly seqs: readonly number[]; readonly quick: boolean; readonly maxRunSeconds: number; readonly ortSpinning: boolean; readonly pauseMs: number };
   readonly cases: readonly SparseCase[];
   readonly targets: readonly SparseTarget[];
   readonly growth: readonly { readonly kind: Kind; readonly config: Config; readonly from: number; readonly to: number; readonly exponent: number }[];
@@ -210,7 +210,7 @@ export async function runSparseSection(options: SparseOptions): Promise<SparseAt
   return {
     specFile: rel(options.root, specFile),
     machine: { memTotalBytes: memory.total, memAvailableBytes: memory.available },
-    options: { seqs: options.seqs, quick: options.quick, maxRunSeconds: options.maxRunSeconds },
+    options: { seqs: options.seqs, quick: options.quick, maxRunSeconds: options.maxRunSeconds, ortSpinning: ortSpinning(), pauseMs: PAUSE_MS },
     cases,
     targets: targets(cases),
     growth: growth(cases),

@@ -19,7 +19,8 @@ export function renderSparseSection(report: SparseAttentionReport, options: { re
       `loaded and inputs made (the watermark is reset in between); *plan estimate* is plan.json's activation peak (the encoder's ` +
       `\`activationMemory.peakBytes\`; for attention alone layer 0's \`attention.peakBytes\` and the result), which run + should match. ` +
       `Sessions: CPU provider, 2 threads, all graph optimizations, ONNX Runtime's memory pattern off (with symbolic lengths its one ` +
-      `pre-planned block held up to 1.7× the live set). *Speed-up* is the median of per-round dense ÷ sparse times, ` +
+      `pre-planned block held up to 1.7× the live set), idle worker threads ${report.options.ortSpinning ? "spinning (ONNX Runtime's default)" : "sleeping (`allow_spinning` 0; TFC_BENCH_ORT_SPINNING=1 for ONNX Runtime's default)"}, ` +
+      `${report.options.pauseMs} ms idle before each timed run (each session's threads spin after its run). *Speed-up* is the median of per-round dense ÷ sparse times, ` +
       `dense and the sparse models timed round-robin in one process; *FLOP ratio* is dense ÷ sparse FLOPs from graphStats at ` +
       `{ batch: 1, seq: S }. Machine memory ${gib(report.machine.memTotalBytes)}. Section took ${ms(report.elapsedMs)}` +
       `${report.options.quick ? " (--quick: fewer runs)" : ""}.`,

@@ -23,8 +23,21 @@ import { cpuSessionOptions as benchSessionOptions, openSession, timeInterleaved,
  * estimate models the live set.
  */
 export function sparseSessionOptions(): ReturnType<typeof benchSessionOptions> {
-  return benchSessionOptions({ enableMemPattern: false });
+  return benchSessionOptions({ enableMemPattern: false, ...(ortSpinning() ? {} : { extra: { session: { intra_op: { allow_spinning: "0" } } } }) });
 }
+
+/**
+ * Whether ONNX Runtime's idle worker threads spin (its default) in this section's sessions, dense and
+ * sparse alike: off unless TFC_BENCH_ORT_SPINNING=1. On the shared 2-core VM, threads spinning between
+ * the ~50 parallel sections of a chunked layer wait on descheduled spinners; both settings are reported
+ * in docs/attention-lowering.md.
+ */
+export function ortSpinning(): boolean {
+  return process.env.TFC_BENCH_ORT_SPINNING === "1";
+}
+
+/** Idle time before each timed run (see TimingOptions.pauseMs): longer than ONNX Runtime's spin-wait. */
+export const PAUSE_MS = 30;
 
 export const HEADS = 12;
 export const HEAD_DIM = 64;
@@ -159,7 +172,7 @@ async function latency(models: readonly { name: string; path: string }[], feedKi
   }
   // The first warm-up round checks the outputs; timeInterleaved does the rest of the warm-up.
   for (const c of contenders) nonFinite[c.name] = (await timedRun(c.session, c.feeds)).nonFinite;
-  const stats = await timeInterleaved(contenders, { warmup: Math.max(0, warmup - 1), runs });
+  const stats = await timeInterleaved(contenders, { warmup: Math.max(0, warmup - 1), runs, pauseMs: PAUSE_MS });
   for (const c of contenders) await c.session.release();
   return { mode: "latency", createMs, nonFinite, stats };
 }

@@ -1,7 +1,7 @@
 import type { Graph, Node } from "./ir/graph.js";
 import type { PassReport } from "./ir/pass.js";
 import { blockLayoutDensity, readBlockLayout } from "./ir/ops/block-layout.js";
-import { blockSparseFigures, scheduleOf } from "./ir/ops/block-sparse-attention.js";
+import { blockSparseChunkPeakBytes, blockSparseFigures, scheduleOf } from "./ir/ops/block-sparse-attention.js";
 import { computedFraction } from "./ir/ops/block-sparse-schedule.js";
 import { graphStats, type GraphStats } from "./ir/stats.js";
 import { BYTES_PER_ELEMENT, elementCount, type Dim } from "./ir/types.js";
@@ -267,7 +267,8 @@ function widestLayer(spec: ModelSpec, graph: Graph): WidestLayer {
  * scores and the masked scores (two S×S tensors), and the mask at query-block resolution ([layouts,
  * n, S], 1/b of the scores); a causal model adds one S×S
  * table of later keys, shared by the heads. `peakBytes` adds the attention's own inputs and result
- * rearranged per head (q, k, v, the context and its merged copy).
+ * rearranged per head (q, k, v, the context and its merged copy); block-sparse attention holds its
+ * largest chunk at a time, not every head's blocks (blockSparseChunkPeakBytes).
  */
 function plannedAttention(spec: ModelSpec, node: Node | undefined, layer: number, reason: string | undefined): PlannedAttention {
   const S = spec.context;
@@ -309,7 +310,8 @@ function plannedAttention(spec: ModelSpec, node: Node | undefined, layer: number
     denseFlops: sum((h) => h.denseFlops),
     memoryBytes: sum((h) => h.memoryBytes) + causalBytes,
     denseMemoryBytes: sum((h) => h.denseMemoryBytes) + (spec.kind === "decoder" ? denseBytes : 0),
-    peakBytes: sum((h) => h.memoryBytes) + causalBytes + headCopies,
+    // Block-sparse chunks run one after another: the node holds its largest chunk at a time.
+    peakBytes: (lowering === "block-sparse" ? blockSparseChunkPeakBytes(node!.attrs, S) : sum((h) => h.memoryBytes)) + causalBytes + headCopies,
     heads,
   };
 }

@@ -14,8 +14,8 @@ export interface SparseAttentionOptions {
   /** How key blocks are assembled: `gather` (default), or `window` (shifted slices for translation-invariant layouts). */
   readonly path?: "gather" | "window";
   /**
-   * Lower the gather path in chunks of at most this many bytes (RECOMMENDED_CHUNK_BYTES measured best);
-   * unset, classes are lowered whole (see block-sparse-schedule.ts for why that is the default).
+   * Lower the gather path in chunks of at most this many bytes (RECOMMENDED_CHUNK_BYTES measured best:
+   * faster attention, slower session creation); unset, classes are lowered whole (block-sparse-schedule.ts).
    */
   readonly chunkBytes?: number;
 }

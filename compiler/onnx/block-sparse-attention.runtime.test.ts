@@ -78,6 +78,19 @@ const cases: Case[] = [
   { name: "larger blocks", patterns: [union(window(1), global([0]), random(1, 4))], blockSize: 8, blocks: 4 },
   { name: "chunks of one stack and one row", patterns: [union(window(1), global([7]))], chunkBytes: 1, expect: (s) => expect(s.classes[0].stacksPerChunk).toBe(1) },
   { name: "chunks of two rows, per-head tables", patterns: [0, 1, 2, 3].map((h) => bigbird(1, 1, 1, 5 + h)), chunkBytes: 2000, expect: (s) => expect(s.classes[0].buckets.some((b) => b.rowsPerChunk < b.rows.length)).toBe(true) },
+  {
+    name: "a row reading every block, chunks of one head",
+    patterns: [union(window(1), global([0]))],
+    chunkBytes: 1,
+    // Decoders list the diagonal block first, so only the encoder's row 0 reads the keys as they are.
+    expect: (s) => expect(s.classes[0].buckets.map((b) => [b.allKeys, s.classes[0].stacksPerChunk])).toContainEqual([!s.causal, 1]),
+  },
+  {
+    name: "two classes chunked head by head, heads interleaved",
+    patterns: [window(1), blocked, window(1), blocked],
+    chunkBytes: 1,
+    expect: (s) => expect(s.classes.map((c) => [c.heads, c.stacksPerChunk])).toEqual([[[0, 2], 1], [[1, 3], 1]]),
+  },
   { name: "GQA, chunks of one stack", patterns: [bigbird(1, 1, 1, 3)], kvHeads: 2, chunkBytes: 1, expect: (s) => expect([s.classes[0].groupSize, s.classes[0].stacksPerChunk]).toEqual([2, 1]) },
 ];
 

@@ -72,6 +72,33 @@ export function blockSparseFigures(attrs: Attrs, seq: number): HeadFigures[] {
   }));
 }
 
+/**
+ * What the largest chunk of a `block_sparse_attention` node holds at once, at batch 1 and sequence `seq`:
+ * its scores (softmax runs in place), gathered key and value blocks and queries. Chunks run one after
+ * another and ONNX Runtime frees each one's tensors before the next needs memory, so the node's own peak
+ * is one chunk (a class lowered whole is one chunk per bucket), beside q, k, v and the result.
+ */
+export function blockSparseChunkPeakBytes(attrs: Attrs, seq: number): number {
+  const s = scheduleOf(attrs);
+  const b = s.blockSize;
+  const D = s.headDim;
+  const n = Math.ceil(seq / b);
+  let peak = 0;
+  for (const c of s.classes) {
+    const stacks = Math.min(c.stacksPerChunk, c.kvHeads.length);
+    const G = c.groupSize;
+    for (const bucket of c.buckets) {
+      const rows = Math.min(bucket.rowsPerChunk, bucket.rows.filter((i) => i < n).length);
+      const width = bucket.allKeys ? n + 1 : bucket.width;
+      const scores = G * b * width * b;
+      const gathered = bucket.allKeys ? 0 : width * b * (2 * D + 1);
+      const queries = G * b * (D + 1);
+      peak = Math.max(peak, 4 * stacks * rows * (scores + gathered + queries));
+    }
+  }
+  return peak;
+}
+
 const schedules = new WeakMap<Attrs, SparseSchedule>();
 
 /** The node's schedule (computed once per attribute object). */

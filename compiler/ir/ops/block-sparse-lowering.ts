@@ -27,15 +27,17 @@ export class BlockSparseLowering {
   private readonly s: SparseSchedule;
   /** Run-time block count ⌈S / b⌉, as a [1] int64 tensor. */
   private n = "";
-  /** Queries with the masking feature, [B, n, b, H, D+1]. */
-  private q5 = "";
-  /** Keys with the masking feature, the sink block last: [B, KV, n+1, b, D+1]. */
-  private kBlocks = "";
-  /** Values, the sink block (zeros) last: [B, KV, n+1, b, D]. */
-  private vBlocks = "";
-  private qFlatName = "";
-  private kFlatName = "";
-  private vFlatName = "";
+  private keysAndSinkName = "";
+  private readonly padsVectors = new Map<string, string>();
+  private readonly sharedCuts = new Map<string, string>();
+  /** Run-time sequence length S, as a [1] int64 tensor. */
+  private seq = "";
+  /** Padding tokens, 0..b−1, as a [1] int64 tensor. */
+  private short = "";
+  /** q, k, v as [B, S, heads, D] (views). */
+  private q4 = "";
+  private k4 = "";
+  private v4 = "";
 
   constructor(
     private readonly b: OnnxBuilder,
@@ -50,40 +52,52 @@ export class BlockSparseLowering {
     const [seq] = b.node("Shape", [q], 1, { start: { int: 1 }, end: { int: 2 } });
     [this.n] = b.node("Div", [b.node("Add", [seq, b.int64s([bs - 1])], 1)[0], b.int64s([bs])], 1);
     const [short] = b.node("Sub", [b.node("Mul", [this.n, b.int64s([bs])], 1)[0], seq], 1); // padding tokens, 0..b−1
-    // Pads of [B, S, heads, D]: `tokens` more tokens and `features` more features at the end.
-    const pad = (x: string, tokens: string, features: number, value: number) =>
-      b.node("Pad", [x, b.node("Concat", [b.int64s([0, 0, 0, 0, 0]), tokens, b.int64s([0, features])], 1, { axis: { int: 0 } })[0], b.float(value)], 1)[0];
-    // Padded query tokens (all −1e30) produce rows that are cut off at the end.
-    this.q5 = this.reshape(pad(this.reshape(q, [0, 0, H, D]), short, 1, MASKED), [0, -1, bs, H, D + 1]);
-    const [withFeature] = b.node("Pad", [this.reshape(k, [0, 0, KV, D]), b.int64s([0, 0, 0, 0, 0, 0, 0, 1]), b.float(0)], 1);
-    const [keysAndSink] = b.node("Add", [short, b.int64s([bs])], 1);
-    this.kBlocks = this.transpose(this.reshape(pad(withFeature, keysAndSink, 0, 1), [0, -1, bs, KV, D + 1]), [0, 3, 1, 2, 4]);
-    this.vBlocks = this.transpose(this.reshape(pad(this.reshape(v, [0, 0, KV, D]), keysAndSink, 0, 0), [0, -1, bs, KV, D]), [0, 3, 1, 2, 4]);
+    this.short = short;
+    this.q4 = this.reshape(q, [0, 0, H, D]);
+    this.k4 = this.reshape(k, [0, 0, KV, D]);
+    this.v4 = this.reshape(v, [0, 0, KV, D]);
 
-    const parts = s.classes.map((c) => this.headClass(c)); // each [B, n·b, heads·D]
-    const identity = s.headOrder.every((h, i) => h === i);
-    let [merged] = parts.length === 1 ? parts : b.node("Concat", parts, 1, { axis: { int: -1 } });
-    if (!identity) {
-      const inverse = new Array<number>(H);
-      s.headOrder.forEach((h, i) => (inverse[h] = i));
-      const [restored] = b.node("Gather", [this.reshape(merged, [0, 0, H, D]), b.int64s(inverse)], 1, { axis: { int: 2 } });
-      merged = this.reshape(restored, [0, 0, H * D]);
+    this.seq = seq;
+    // Each class's heads, [B, S, D] apiece, or all together as [B, S, heads·D].
+    const parts = s.classes.map((c) => this.headClass(c));
+    if (parts.every((p) => p.perHead)) {
+      // Every head on its own: one Concat in head order lays them side by side, token-major.
+      const byHead = new Array<string>(H);
+      parts.forEach((p, k) => s.classes[k].heads.forEach((h, i) => (byHead[h] = p.perHead![i])));
+      b.node("Concat", byHead, [y], { axis: { int: -1 } });
+      return;
     }
-    b.node("Slice", [merged, b.int64s([0]), seq, b.int64s([1])], [y]);
+    const whole = parts.map((p) => p.whole ?? b.node("Concat", p.perHead!, 1, { axis: { int: -1 } })[0]);
+    const identity = s.headOrder.every((h, i) => h === i);
+    if (identity) {
+      b.node("Concat", whole, [y], { axis: { int: -1 } });
+      return;
+    }
+    const [merged] = whole.length === 1 ? whole : b.node("Concat", whole, 1, { axis: { int: -1 } });
+    const inverse = new Array<number>(H);
+    s.headOrder.forEach((h, i) => (inverse[h] = i));
+    const [restored] = b.node("Gather", [this.reshape(merged, [0, 0, H, D]), b.int64s(inverse)], 1, { axis: { int: 2 } });
+    b.node("Reshape", [restored, b.int64s([0, 0, H * D])], [y]);
   }
 
   /** One class's heads as [B, n·b, heads·D]. */
-  private headClass(c: HeadClass): string {
-    const { b, s } = this;
+  private headClass(c: HeadClass): ClassOutput {
+    const { s } = this;
     const { blockSize: bs, headDim: D } = s;
     const G = c.groupSize;
+    if (c.path === "gather" && G === 1 && c.stacksPerChunk === 1) return { perHead: this.gatherPerHead(c) };
     let context = c.path === "window" ? this.windowClass(c) : this.gatherClass(c); // [B, stacks, n, G·b, D], rows in bucket order
     if (!rowsInOrder(c.buckets)) context = this.restoreRows(c, context);
     const merged =
       G === 1
         ? this.transpose(context, [0, 2, 3, 1, 4]) // [B, n, b, hc, D]
         : this.transpose(this.reshape(context, [0, 0, 0, G, bs, D]), [0, 2, 4, 1, 3, 5]); // [B, n, b, stacks, G, D]
-    return this.reshape(merged, [0, -1, c.heads.length * D]);
+    return { whole: this.toSeq(this.reshape(merged, [0, -1, c.heads.length * D])) };
+  }
+
+  /** [B, n·b, …] cut to the run-time S tokens. */
+  private toSeq(x: string): string {
+    return this.b.node("Slice", [x, this.b.int64s([0]), this.seq, this.b.int64s([1])], 1)[0];
   }
 
   /**
@@ -96,18 +110,7 @@ export class BlockSparseLowering {
   private gatherClass(c: HeadClass): string {
     const { b } = this;
     const stacks = c.kvHeads.length;
-    const indexes = c.buckets.map((bucket) => this.bucketIndex(c, bucket));
-    const stackContexts: string[][] = []; // per stack chunk, its row chunks in bucket order
-    for (let s0 = 0; s0 < stacks; s0 += c.stacksPerChunk) {
-      const s1 = Math.min(stacks, s0 + c.stacksPerChunk);
-      const rowContexts: string[] = [];
-      c.buckets.forEach((bucket, k) => {
-        for (let r0 = 0; r0 < bucket.rows.length; r0 += bucket.rowsPerChunk) {
-          rowContexts.push(this.gatherChunk(c, bucket, indexes[k], [s0, s1], [r0, Math.min(bucket.rows.length, r0 + bucket.rowsPerChunk)]));
-        }
-      });
-      stackContexts.push(rowContexts);
-    }
+    const stackContexts = this.gatherChunks(c);
     const concat = (parts: readonly string[], axis: number) => (parts.length === 1 ? parts[0] : b.node("Concat", parts, 1, { axis: { int: axis } })[0]);
     // One stack per chunk: every stack holds the same rows, so one Concat of all chunks along the rows, stack
     // after stack, is the stacks' contexts end to end; a reshape splits them (one copy instead of two).
@@ -116,6 +119,38 @@ export class BlockSparseLowering {
       stackContexts.map((parts) => concat(parts, 2)),
       1,
     );
+  }
+
+  /**
+   * A class of single heads chunked head by head: each head's rows put together and cut to S tokens as
+   * [B, S, D], so the final Concat along the features is also the move back to token-major (no Transpose).
+   */
+  private gatherPerHead(c: HeadClass): string[] {
+    const { b, s } = this;
+    return this.gatherChunks(c).map((rows) => {
+      let context = rows.length === 1 ? rows[0] : b.node("Concat", rows, 1, { axis: { int: 2 } })[0]; // [B, 1, n, b, D]
+      if (!rowsInOrder(c.buckets)) context = this.restoreRows(c, context);
+      return this.toSeq(this.reshape(context, [0, -1, s.headDim]));
+    });
+  }
+
+  /** Every chunk's context [B, stacks, rows, G·b, D]: per stack chunk, its row chunks in bucket order. */
+  private gatherChunks(c: HeadClass): string[][] {
+    const stacks = c.kvHeads.length;
+    const indexes = c.buckets.map((bucket) => this.bucketIndex(c, bucket));
+    const stackContexts: string[][] = []; // per stack chunk, its row chunks in bucket order
+    for (let s0 = 0; s0 < stacks; s0 += c.stacksPerChunk) {
+      const s1 = Math.min(stacks, s0 + c.stacksPerChunk);
+      const local = this.stackBlocks(c.heads.slice(s0 * c.groupSize, s1 * c.groupSize), c.kvHeads.slice(s0, s1));
+      const rowContexts: string[] = [];
+      c.buckets.forEach((bucket, k) => {
+        for (let r0 = 0; r0 < bucket.rows.length; r0 += bucket.rowsPerChunk) {
+          rowContexts.push(this.gatherChunk(c, bucket, indexes[k], local, [s0, s1], [r0, Math.min(bucket.rows.length, r0 + bucket.rowsPerChunk)]));
+        }
+      });
+      stackContexts.push(rowContexts);
+    }
+    return stackContexts;
   }
 
   /** A bucket's gather indices for all its stacks, over the rows present at run time. */
@@ -128,15 +163,19 @@ export class BlockSparseLowering {
     const count = rows === s.blocks ? this.n : this.countBelow([bucket.rows]);
     const presentRows = this.prefix(b.int64s(bucket.rows), count, 0);
     // Queries: head · n + row, [stacks, r, G] (stack-major heads: stack t's query heads are heads[t·G .. t·G + G)).
+    // Chunks gather from their own stacks' tensors (stackBlocks), so heads are numbered within the chunk.
+    const localStack = range(stacks).map((t) => t % c.stacksPerChunk);
+    const localHeads = localStack.flatMap((t) => range(G).map((g) => t * G + g));
     const [query] =
       G === 1
-        ? b.node("Add", [b.node("Mul", [this.table(c.heads, [stacks, 1]), this.n], 1)[0], this.reshape(presentRows, [1, -1])], 1)
-        : b.node("Add", [b.node("Mul", [this.table(c.heads, [stacks, 1, G]), this.n], 1)[0], this.reshape(presentRows, [1, -1, 1])], 1);
+        ? b.node("Add", [b.node("Mul", [this.table(localHeads, [stacks, 1]), this.n], 1)[0], this.reshape(presentRows, [1, -1])], 1)
+        : b.node("Add", [b.node("Mul", [this.table(localHeads, [stacks, 1, G]), this.n], 1)[0], this.reshape(presentRows, [1, -1, 1])], 1);
+    if (bucket.allKeys) return { query, keyValue: "", diagonal: undefined };
     const keys = this.prefix(this.table(bucket.keys.flat(2), c.perHead ? [stacks, rows, bucket.width] : [rows, bucket.width]), count, c.perHead ? 1 : 0);
     // Padding and blocks past the run-time length read the sink (block n): masked keys, zero values.
     const [block] = b.node("Where", [b.node("Less", [keys, this.n], 1)[0], keys, this.n], 1);
     const [perHead] = b.node("Add", [this.n, b.int64s([1])], 1);
-    const [keyValue] = b.node("Add", [b.node("Mul", [this.table(c.kvHeads, [stacks, 1, 1]), perHead], 1)[0], block], 1); // [stacks, r, w]
+    const [keyValue] = b.node("Add", [b.node("Mul", [this.table(localStack, [stacks, 1, 1]), perHead], 1)[0], block], 1); // [stacks, r, w]
     const diagonal =
       c.diagonalSlot >= 0 && bucket.diagonal.some((t) => t.some(Boolean)) && !bucket.diagonal.every((t) => t.every(Boolean))
         ? this.prefix(this.table(bucket.diagonal.flat().map(Number), c.perHead ? [stacks, rows] : [rows]), count, c.perHead ? 1 : 0)
@@ -145,7 +184,7 @@ export class BlockSparseLowering {
   }
 
   /** Stacks [s0, s1) of class c over rows [r0, r1) of a bucket: [B, s1−s0, rows present, G·b, D]. */
-  private gatherChunk(c: HeadClass, bucket: RowBucket, index: BucketIndex, [s0, s1]: number[], [r0, r1]: number[]): string {
+  private gatherChunk(c: HeadClass, bucket: RowBucket, index: BucketIndex, local: StackBlocks, [s0, s1]: number[], [r0, r1]: number[]): string {
     const { b, s } = this;
     const { blockSize: bs, headDim: D } = s;
     const G = c.groupSize;
@@ -153,6 +192,16 @@ export class BlockSparseLowering {
     const stacks = s1 - s0;
     const whole = stacks === c.kvHeads.length && r1 - r0 === bucket.rows.length;
     const cut = (x: string) => (whole ? x : b.node("Slice", [x, b.int64s([s0, r0]), b.int64s([s1, r1]), b.int64s([0, 1])], 1)[0]);
+    // Tables numbered within the chunk repeat every stack chunk: their cuts are shared (fewer nodes).
+    const cutShared = (x: string) => {
+      const key = `${x}|${stacks}|${r0}|${r1}`;
+      let cutName = this.sharedCuts.get(key);
+      if (cutName === undefined) {
+        cutName = whole ? x : b.node("Slice", [x, b.int64s([0, r0]), b.int64s([stacks, r1]), b.int64s([0, 1])], 1)[0];
+        this.sharedCuts.set(key, cutName);
+      }
+      return cutName;
+    };
     const cutRows = (x: string) => (whole ? x : b.node("Slice", [x, b.int64s([r0]), b.int64s([r1]), b.int64s([c.perHead ? 1 : 0])], 1)[0]);
     const perHeadCut = (x: string) => (c.perHead ? cut(x) : cutRows(x));
     const tables = c.perHead ? [s0, s1] : [0, 1];
@@ -163,12 +212,23 @@ export class BlockSparseLowering {
       keys: bucket.keys.slice(...tables).map((t) => t.slice(r0, r1)),
       diagonal: bucket.diagonal.slice(...tables).map((t) => t.slice(r0, r1)),
     };
-    const [q] = b.node("Gather", [this.qFlat(), cut(index.query)], 1, { axis: { int: 1 } }); // [B, stacks, r, (G,) b, D+1]
+    const [q] = b.node("Gather", [local.qFlat, cutShared(index.query)], 1, { axis: { int: 1 } }); // [B, stacks, r, (G,) b, D+1]
+    if (bucket.allKeys) {
+      // Every row reads blocks 0..n−1 in order, and the sink after them is masked: the head-major keys as they
+      // are, and the rows' queries as one matrix (no broadcasting over rows, which may be none at run time).
+      const rowsAsOne = this.reshape(q, [0, stacks, 1, -1, D + 1]);
+      const context = this.attend(part, chunk, rowsAsOne, this.reshape(local.kFlat, [0, stacks, 1, -1, D + 1]), this.reshape(local.vFlat, [0, stacks, 1, -1, D]), () => "");
+      return this.reshape(context, [0, stacks, -1, G * bs, D]);
+    }
     const queries = G === 1 ? q : this.reshape(q, [0, stacks, -1, G * bs, D + 1]);
-    const gather = (flat: string, idx: string, f: number) => this.reshape(b.node("Gather", [flat, idx], 1, { axis: { int: 1 } })[0], [0, stacks, -1, w * bs, f]);
-    const keyValue = cut(index.keyValue);
-    const kSlots = gather(this.kFlat(), keyValue, D + 1);
-    const vSlots = gather(this.vFlat(), keyValue, D);
+    let kSlots: string;
+    let vSlots: string;
+    {
+      const gather = (flat: string, idx: string, f: number) => this.reshape(b.node("Gather", [flat, idx], 1, { axis: { int: 1 } })[0], [0, stacks, -1, w * bs, f]);
+      const keyValue = c.perHead ? cut(index.keyValue) : cutShared(index.keyValue);
+      kSlots = gather(local.kFlat, keyValue, D + 1);
+      vSlots = gather(local.vFlat, keyValue, D);
+    }
     return this.attend(part, chunk, queries, kSlots, vSlots, () => perHeadCut(index.diagonal!));
   }
 
@@ -178,16 +238,16 @@ export class BlockSparseLowering {
     const { blockSize: bs, headDim: D } = s;
     const G = c.groupSize;
     const stacks = c.kvHeads.length;
-    const qHeads = c.heads.length === s.heads ? this.q5 : b.node("Gather", [this.q5, b.int64s(c.heads)], 1, { axis: { int: 3 } })[0]; // [B, n, b, hc, D+1]
+    const qHeads = this.reshape(this.padQueries(this.selectHeads(this.q4, c.heads, s.heads)), [0, -1, bs, c.heads.length, D + 1]); // [B, n, b, hc, D+1]
     const queries =
       G === 1
         ? this.transpose(qHeads, [0, 3, 1, 2, 4]) // [B, hc, n, b, D+1]
         : this.reshape(this.transpose(this.reshape(qHeads, [0, 0, 0, stacks, G, D + 1]), [0, 3, 1, 4, 2, 5]), [0, 0, 0, G * bs, D + 1]);
-    const kvIdentity = c.kvHeads.length === s.kvHeads && c.kvHeads.every((h, i) => h === i);
-    const select = (x: string) => (kvIdentity ? x : b.node("Gather", [x, b.int64s(c.kvHeads)], 1, { axis: { int: 1 } })[0]);
     const [bucket] = c.buckets;
-    const kSlots = this.shifted(this.prefix(select(this.kBlocks), this.n, 2), c.offsets, 1, D + 1, stacks);
-    const vSlots = this.shifted(this.prefix(select(this.vBlocks), this.n, 2), c.offsets, 0, D, stacks);
+    const kBlocks = this.transpose(this.reshape(this.padKeys(this.selectHeads(this.k4, c.kvHeads, s.kvHeads)), [0, -1, bs, stacks, D + 1]), [0, 3, 1, 2, 4]);
+    const vBlocks = this.transpose(this.reshape(this.padValues(this.selectHeads(this.v4, c.kvHeads, s.kvHeads)), [0, -1, bs, stacks, D]), [0, 3, 1, 2, 4]);
+    const kSlots = this.shifted(this.prefix(kBlocks, this.n, 2), c.offsets, 1, D + 1, stacks);
+    const vSlots = this.shifted(this.prefix(vBlocks, this.n, 2), c.offsets, 0, D, stacks);
     const flags = () => this.prefix(this.table(bucket.diagonal.flat().map(Number), [bucket.rows.length]), this.n, 0);
     return this.attend(c, bucket, queries, kSlots, vSlots, flags);
   }
@@ -203,22 +263,63 @@ export class BlockSparseLowering {
     return b.node("MatMul", [probs, vSlots], 1)[0];
   }
 
-  /** Queries [B, H·n, b, D+1], head-major (made once, on first use). */
-  private qFlat(): string {
-    this.qFlatName ||= this.reshape(this.transpose(this.q5, [0, 3, 1, 2, 4]), [0, -1, this.s.blockSize, this.s.headDim + 1]);
-    return this.qFlatName;
+  /**
+   * One stack chunk's queries, keys and values, head-major: queries [B, hc·n, b, D+1], keys [B, kc·(n+1), b, D+1]
+   * (each kv head's blocks, then its sink), values [B, kc·(n+1), b, D]. Made per chunk from the inputs, so a
+   * chunk of one head picks its head out of [B, S, heads, D] (one strided copy, no transpose) and pads it
+   * while it is still in cache, instead of every head being padded and transposed up front.
+   */
+  private stackBlocks(heads: readonly number[], kvHeads: readonly number[]): StackBlocks {
+    const { s } = this;
+    const { blockSize: bs, headDim: D } = s;
+    const headMajor = (x: string, count: number, features: number) =>
+      count === 1 ? this.reshape(x, [0, -1, bs, features]) : this.reshape(this.transpose(this.reshape(x, [0, -1, bs, count, features]), [0, 3, 1, 2, 4]), [0, -1, bs, features]);
+    return {
+      qFlat: headMajor(this.padQueries(this.selectHeads(this.q4, heads, s.heads)), heads.length, D + 1),
+      kFlat: headMajor(this.padKeys(this.selectHeads(this.k4, kvHeads, s.kvHeads)), kvHeads.length, D + 1),
+      vFlat: headMajor(this.padValues(this.selectHeads(this.v4, kvHeads, s.kvHeads)), kvHeads.length, D),
+    };
   }
 
-  /** Keys [B, KV·(n+1), b, D+1]: each kv head's blocks and its sink. */
-  private kFlat(): string {
-    this.kFlatName ||= this.reshape(this.kBlocks, [0, -1, this.s.blockSize, this.s.headDim + 1]);
-    return this.kFlatName;
+  /** Heads `heads` of [B, S, total, D] (the tensor itself when that is all of them, in order). */
+  private selectHeads(x: string, heads: readonly number[], total: number): string {
+    if (heads.length === total && heads.every((h, i) => h === i)) return x;
+    return this.b.node("Gather", [x, this.b.int64s(heads)], 1, { axis: { int: 2 } })[0];
   }
 
-  /** Values [B, KV·(n+1), b, D], laid out like the keys so both are gathered by one index. */
-  private vFlat(): string {
-    this.vFlatName ||= this.reshape(this.vBlocks, [0, -1, this.s.blockSize, this.s.headDim]);
-    return this.vFlatName;
+  /** Queries [B, S, h, D] → [B, n·b, h, D+1]: the masking feature −1e30; padding tokens (cut off at the end) too. */
+  private padQueries(x: string): string {
+    return this.pad(x, this.short, 1, MASKED);
+  }
+
+  /** Keys [B, S, h, D] → [B, (n+1)·b, h, D+1]: feature 0 for real keys; padding tokens and the sink block all ones (masked). */
+  private padKeys(x: string): string {
+    const { b } = this;
+    const [withFeature] = b.node("Pad", [x, b.int64s([0, 0, 0, 0, 0, 0, 0, 1]), b.float(0)], 1);
+    return this.pad(withFeature, this.keysAndSink(), 0, 1);
+  }
+
+  /** Values [B, S, h, D] → [B, (n+1)·b, h, D]: padding tokens and the sink block zero. */
+  private padValues(x: string): string {
+    return this.pad(x, this.keysAndSink(), 0, 0);
+  }
+
+  /** Padding tokens and the sink block: short + b, as a [1] tensor (made once). */
+  private keysAndSink(): string {
+    this.keysAndSinkName ||= this.b.node("Add", [this.short, this.b.int64s([this.s.blockSize])], 1)[0];
+    return this.keysAndSinkName;
+  }
+
+  /** Pads [B, S, h, D] with `tokens` more tokens and `features` more features at the end (pads vectors made once each). */
+  private pad(x: string, tokens: string, features: number, value: number): string {
+    const { b } = this;
+    const key = `${tokens}|${features}`;
+    let pads = this.padsVectors.get(key);
+    if (pads === undefined) {
+      [pads] = b.node("Concat", [b.int64s([0, 0, 0, 0, 0]), tokens, b.int64s([0, features])], 1, { axis: { int: 0 } });
+      this.padsVectors.set(key, pads);
+    }
+    return b.node("Pad", [x, pads, b.float(value)], 1)[0];
   }
 
   /** Adds −∞ where a key token follows the query token in the diagonal slot. */
@@ -309,6 +410,19 @@ export class BlockSparseLowering {
   }
 }
 
+/** A class's result: its heads one by one ([B, S, D] each, in class order) or together ([B, S, heads·D]). */
+interface ClassOutput {
+  readonly perHead?: readonly string[];
+  readonly whole?: string;
+}
+
+/** One stack chunk's head-major queries, keys and values (BlockSparseLowering.stackBlocks). */
+interface StackBlocks {
+  readonly qFlat: string;
+  readonly kFlat: string;
+  readonly vFlat: string;
+}
+
 /** A bucket's gather indices, cut to the rows present at run time. */
 interface BucketIndex {
   /** Query blocks, [stacks, r] (or [stacks, r, G] when G query heads share a kv head). */
@@ -331,4 +445,8 @@ function triangleTable(blockSize: number, width: number, slot: number): Float32A
   const t = new Float32Array(blockSize * width * blockSize);
   for (let i = 0; i < blockSize; i++) for (let j = i + 1; j < blockSize; j++) t[(i * width + slot) * blockSize + j] = -Infinity;
   return t;
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
 }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { blockLayoutAttrs, readBlockLayout, type BlockLayout } from "./block-layout.js";
+import { blockSparseChunkPeakBytes } from "./block-sparse-attention.js";
 import { bucketRows, computedFraction, DEFAULT_SCHEDULE_OPTIONS, describeSchedule, RECOMMENDED_CHUNK_BYTES, scheduleBlockSparse, scheduleCost, windowOffsets } from "./block-sparse-schedule.js";
 
 /** A random layout: each row a non-empty ascending subset (before or at the row when causal). */
@@ -116,9 +117,12 @@ describe("the block-sparse schedule", () => {
     const layout: BlockLayout = { blockSize: 2, blocks: 4, causal: false, heads: [{ keys: [[0, 1, 2, 3], [0, 1], [0, 2], [0, 3]] }] };
     const s = scheduleBlockSparse(readBlockLayout("attention", attrsOf(layout, 1))!, { heads: 1, kvHeads: 1, headDim: 4 });
     expect(s.classes[0].buckets.map((b) => [b.rows, b.width])).toEqual([[[0], 4], [[1, 2, 3], 2]]);
-    expect(scheduleCost(s).pairs).toEqual([4 + 3 * 2]);
-    expect(scheduleCost(s, 2).pairs).toEqual([4 + 2]);
-    expect(computedFraction(s)).toBe(10 / 16);
+    // Row 0 reads every block: it scores the head-major keys as they are, the (masked) sink block included.
+    expect(s.classes[0].buckets.map((b) => b.allKeys)).toEqual([true, false]);
+    expect(scheduleCost(s).pairs).toEqual([4 + 1 + 3 * 2]);
+    expect(scheduleCost(s, 2).pairs).toEqual([2 + 1 + 2]);
+    expect(scheduleCost(s).gatheredBlocks).toEqual([3 * 2]);
+    expect(computedFraction(s)).toBe(11 / 16);
   });
 
   it("chunks the gather path within the byte budget, and never into more than maxChunks chunks", () => {
@@ -141,7 +145,29 @@ describe("the block-sparse schedule", () => {
     expect(chunks(12)).toEqual({ stacks: 12, rows: [1, 63], count: 2 });
     expect(chunks(1, 2 ** 40)).toEqual({ stacks: 12, rows: [1, 63], count: 2 });
     const describe = (chunkBytes: number) => describeSchedule(scheduleBlockSparse(shared, { heads: 12, kvHeads: 12, headDim: 64 }, { ...DEFAULT_SCHEDULE_OPTIONS, chunkBytes }));
+    // The recommended budget: one head per chunk, its window rows in three or so chunks.
+    expect(chunks(48, RECOMMENDED_CHUNK_BYTES).stacks).toBe(1);
     expect(describe(RECOMMENDED_CHUNK_BYTES)).toBe("all heads: gather, rows×keys 1×64 + 63×6, in 48 chunks");
     expect(describe(DEFAULT_SCHEDULE_OPTIONS.chunkBytes)).toBe("all heads: gather, rows×keys 1×64 + 63×6"); // off by default
+  });
+});
+
+describe("the block-sparse node's peak memory", () => {
+  it("is its largest chunk: one head's rows when chunked, the whole bucket when not", () => {
+    const blocks = 64;
+    const keys = Array.from({ length: blocks }, (_, i) =>
+      i === 0 ? Array.from({ length: blocks }, (_, j) => j) : [...new Set([0, ...[-2, -1, 0, 1, 2].map((o) => i + o)])].filter((j) => j >= 0 && j < blocks).sort((a, b) => a - b),
+    );
+    const layout: BlockLayout = { blockSize: 64, blocks, causal: false, heads: Array.from({ length: 12 }, () => ({ keys })) };
+    const attrs = (chunkBytes: number) => ({ ...attrsOf(layout, 12), headDim: 64, chunkBytes });
+    // Unchunked: the 63 window rows of all 12 heads, each row 6 blocks of scores, keys and values, and its queries.
+    const row = 4 * (64 * 6 * 64 + 6 * 64 * 129 + 64 * 65);
+    expect(blockSparseChunkPeakBytes(attrs(2 ** 40), 4096)).toBe(12 * 63 * row);
+    // Chunked: at most the budget (grown to fit 48 chunks), far below the whole node.
+    const chunked = blockSparseChunkPeakBytes(attrs(RECOMMENDED_CHUNK_BYTES), 4096);
+    expect(chunked).toBeLessThanOrEqual(2 * RECOMMENDED_CHUNK_BYTES);
+    expect(chunked).toBeLessThan((12 * 63 * row) / 20);
+    // A shorter sequence has fewer rows.
+    expect(blockSparseChunkPeakBytes(attrs(2 ** 40), 1024)).toBe(12 * 15 * row);
   });
 });

@@ -69,6 +69,11 @@ export interface RowBucket {
   readonly diagonal: readonly (readonly boolean[])[];
   /** Rows computed together in one chunk (all of them unless the bucket outgrows `chunkBytes`). */
   readonly rowsPerChunk: number;
+  /**
+   * Every row reads every block in order (a global query block): the product reads the head-major
+   * keys and values themselves, sink block included (masked), and nothing is gathered.
+   */
+  readonly allKeys: boolean;
 }
 
 export interface ScheduleOptions {
@@ -84,17 +89,25 @@ export interface ScheduleOptions {
   readonly chunkBytes: number;
   /** At most this many chunks per class (see chunkClass). */
   readonly maxChunks: number;
+  /** Rows that read every block read the head-major keys without a gather (RowBucket.allKeys). */
+  readonly allKeysPath: boolean;
 }
 
 /**
- * The budget that measured best when chunking (docs/attention-lowering.md): chunks of 2 MiB took ~1.3× less
- * CPU time than whole classes at 1024 and 4096. Chunking is off by default (`DEFAULT_CHUNK_BYTES`):
- * with ONNX Runtime's spinning worker threads on a shared machine it measured no faster in wall-clock
- * time, and its ~50 chunks a layer made a 12-layer encoder's session take ~10× longer to create.
+ * The budget that measured best (docs/attention-lowering.md): chunks of one stack (kv head) pick their heads
+ * out of q, k and v and pad them themselves (block-sparse-lowering.ts), so a chunk's inputs, gathered
+ * blocks and scores stay in cache from the inputs to the result. At 4096 (`window 256 + global [0]`,
+ * interleaved with dense) that ran 1.2–1.4× faster than whole classes and 6.0–7.6× faster than dense;
+ * budgets of 2–32 MiB measured alike, 8 MiB (48 chunks a layer at 4096) a little ahead.
  */
-export const RECOMMENDED_CHUNK_BYTES = 2 * 2 ** 20;
+export const RECOMMENDED_CHUNK_BYTES = 8 * 2 ** 20;
 
-/** No chunking: every class is lowered whole. */
+/**
+ * No chunking by default: every class is lowered whole. ONNX Runtime's session set-up costs ~0.7 ms per
+ * node (more with graph optimizations off), and 48 chunks make a layer ~800 nodes instead of ~100: the
+ * 12-layer bert-base encoder at 4096 took 5.9–6.4 s to open (`window 256 + global [0]`) and 9.7–10.7 s
+ * (BigBird) instead of ~0.8 s.
+ */
 export const DEFAULT_CHUNK_BYTES = Infinity;
 
 export const DEFAULT_MAX_CHUNKS = 48;
@@ -102,7 +115,7 @@ export const DEFAULT_MAX_CHUNKS = 48;
 /** A class whose chunks would have to grow past this multiple of the budget to fit `maxChunks` is not chunked. */
 const MAX_CHUNK_GROWTH = 8;
 
-export const DEFAULT_SCHEDULE_OPTIONS: ScheduleOptions = { windowPath: false, maxBuckets: 4, chunkBytes: DEFAULT_CHUNK_BYTES, maxChunks: DEFAULT_MAX_CHUNKS };
+export const DEFAULT_SCHEDULE_OPTIONS: ScheduleOptions = { windowPath: false, maxBuckets: 4, chunkBytes: DEFAULT_CHUNK_BYTES, maxChunks: DEFAULT_MAX_CHUNKS, allKeysPath: true };
 
 /** A further row bucket must cut the padded work by this fraction to be worth its extra nodes. */
 const BUCKET_GAIN = 0.1;
@@ -210,6 +223,7 @@ function windowClass(heads: readonly number[], offsets: readonly number[], keys:
         keys: [rows.map((i) => offsets.map((o) => (i + o >= 0 && i + o < blocks ? i + o : blocks)))],
         diagonal: [rows.map((i) => diagonalSlot >= 0 && keys[i].includes(i))],
         rowsPerChunk: blocks,
+        allKeys: false,
       },
     ],
     stacksPerChunk: Infinity, // chunked by scheduleBlockSparse
@@ -235,12 +249,14 @@ function gatherClass(
     const width = rows.reduce((m, i) => Math.max(m, lengths[i]), 0);
     // The diagonal block goes first, so the in-block causal mask has one place in every row.
     const ordered = (row: readonly number[], i: number) => (causal && row.includes(i) ? [i, ...row.filter((j) => j !== i)] : [...row]);
+    const keys = tables.map((t) => rows.map((i) => pad(ordered(t[i], i), width, blocks)));
     return {
       rows,
       width,
-      keys: tables.map((keys) => rows.map((i) => pad(ordered(keys[i], i), width, blocks))),
-      diagonal: tables.map((keys) => rows.map((i) => causal && keys[i].includes(i))),
+      keys,
+      diagonal: tables.map((t) => rows.map((i) => causal && t[i].includes(i))),
       rowsPerChunk: rows.length,
+      allKeys: options.allKeysPath && !causal && keys.every((t) => t.every((row) => row.every((j, s) => j === s) && row.length === blocks)),
     };
   });
   return {
@@ -339,8 +355,9 @@ export function scheduleCost(s: SparseSchedule, seqBlocks = s.blocks): ScheduleC
     for (const b of c.buckets) {
       const rows = b.rows.filter((i) => i < seqBlocks).length;
       for (const h of c.heads) {
-        pairs[h] += rows * b.width;
-        gatheredBlocks[h] += (rows * b.width) / c.groupSize;
+        // A bucket reading all keys scores the sink block too, and gathers nothing.
+        pairs[h] += rows * (b.allKeys ? Math.min(seqBlocks, s.blocks) + 1 : b.width);
+        if (!b.allKeys) gatheredBlocks[h] += (rows * b.width) / c.groupSize;
       }
     }
   }

@@ -35,7 +35,7 @@ import { PassManager } from "../compiler/ir/pass.js";
 import { graphStats } from "../compiler/ir/stats.js";
 import { blockLayoutAttrs } from "../compiler/ir/ops/block-layout.js";
 import { scheduleOf } from "../compiler/ir/ops/block-sparse-attention.js";
-import { computedFraction } from "../compiler/ir/ops/block-sparse-schedule.js";
+import { computedFraction, RECOMMENDED_CHUNK_BYTES } from "../compiler/ir/ops/block-sparse-schedule.js";
 import { writeOnnxFile } from "../compiler/onnx/index.js";
 import { checkSource, compileSpec } from "../compiler/pipeline.js";
 import type { ModelSpec } from "../compiler/spec.js";
@@ -57,13 +57,21 @@ const WATCHDOG_FLOOR = 0.6 * GiB;
 const PROCESS_BYTES = 0.2 * GiB;
 
 export type Kind = "attention" | "encoder";
-export type Config = "dense" | "window" | "bigbird";
+export type Config = "dense" | "window" | "window-chunked" | "bigbird";
 
-export const CONFIGS: readonly { readonly config: Config; readonly suffix: string }[] = [
+/**
+ * The contenders: the spec's model suffix, and the gather path's chunk budget when the lowering is
+ * chunked (`tfc compile --attention-chunks`): faster attention, a slower session set-up (both shown).
+ */
+export const CONFIGS: readonly { readonly config: Config; readonly suffix: string; readonly chunkBytes?: number }[] = [
   { config: "dense", suffix: "" },
   { config: "window", suffix: "_window" },
+  { config: "window-chunked", suffix: "_window", chunkBytes: RECOMMENDED_CHUNK_BYTES },
   { config: "bigbird", suffix: "_bigbird" },
 ];
+
+/** The sparse configurations, in table order. */
+export const SPARSE_CONFIGS = CONFIGS.filter((c) => c.config !== "dense").map((c) => c.config);
 
 export interface SparseOptions {
   readonly root: string;
@@ -183,7 +191,7 @@ export async function runSparseSection(options: SparseOptions): Promise<SparseAt
   }
 
   log(`sparse: planning ${options.seqs.length * 6} models from ${rel(options.root, specFile)}`);
-  const planned = options.seqs.flatMap((seq) => CONFIGS.flatMap(({ config, suffix }) => planCases(specFile, seq, config, suffix, build)));
+  const planned = options.seqs.flatMap((seq) => CONFIGS.flatMap(({ config, suffix, chunkBytes }) => planCases(specFile, seq, config, suffix, build, chunkBytes)));
   const denseFlops = (kind: Kind, seq: number) => planned.find((p) => p.kind === kind && p.seq === seq && p.config === "dense")!.flops;
 
   const cases: SparseCase[] = [];
@@ -241,7 +249,8 @@ export function specText(specFile: string, seq: number): string {
   const text = readFileSync(specFile, "utf8");
   if (new RegExp(`\\bmodel bert_${seq}\\b`).test(text)) return text;
   // A child's inherited `attention` block is rebuilt for the child's own context.
-  const lines = CONFIGS.map(({ suffix }) => `model bert_${seq}${suffix} extends bert_1024${suffix} { context ${seq} }`);
+  const suffixes = [...new Set(CONFIGS.map(({ suffix }) => suffix))];
+  const lines = suffixes.map((suffix) => `model bert_${seq}${suffix} extends bert_1024${suffix} { context ${seq} }`);
   return `${text}\n// Added by the bench for --sparse-seqs ${seq}:\n${lines.join("\n")}\n`;
 }
 
@@ -253,7 +262,7 @@ function checkModel(specFile: string, seq: number, model: string): { spec: Model
   return { spec: front.spec, text };
 }
 
-function planCases(specFile: string, seq: number, config: Config, suffix: string, build: string): Planned[] {
+function planCases(specFile: string, seq: number, config: Config, suffix: string, build: string, chunkBytes: number | undefined): Planned[] {
   const model = `bert_${seq}${suffix}`;
   const { spec, text } = checkModel(specFile, seq, model);
   if (spec.context !== seq) throw new Error(`${model}: context ${spec.context}, expected ${seq}`);
@@ -263,11 +272,11 @@ function planCases(specFile: string, seq: number, config: Config, suffix: string
   const density = densityRange(layout);
   const key = (kind: Kind) =>
     createHash("sha256")
-      .update(JSON.stringify({ kind, model, text, build, attentionGraph: ATTENTION_GRAPH_VERSION }))
+      .update(JSON.stringify({ kind, model, text, build, chunkBytes: chunkBytes ?? null, attentionGraph: ATTENTION_GRAPH_VERSION }))
       .digest("hex");
 
   // The whole encoder, compiled the way `tfc compile` does.
-  const compiled = compileSpec(spec);
+  const compiled = compileSpec(spec, chunkBytes ? { sparseAttention: { chunkBytes } } : {});
   const g = compiled.plan.graphs[0];
   const layer0 = g.layers[0].attention;
   const encoder: Planned = {
@@ -288,7 +297,7 @@ function planCases(specFile: string, seq: number, config: Config, suffix: string
   };
 
   // Attention alone, with layer 0's layout, through the same pass.
-  const graph = attentionGraph(seq, layout);
+  const graph = attentionGraph(seq, layout, chunkBytes);
   const node = graph.nodes.find((n) => n.op === "attention" || n.op === "block_sparse_attention")!;
   const sparse = node.op === "block_sparse_attention";
   const result = seq * HEADS * HEAD_DIM * 4; // y; q, k and v are fed before the baseline
@@ -319,7 +328,7 @@ function densityRange(layout: LayerLayout | undefined): [number, number] {
 }
 
 /** q, k, v [batch, seq, 768] → attention with `layout` (none: dense), then the sparse-attention pass as compileSpec runs it. */
-export function attentionGraph(seq: number, layout: LayerLayout | undefined): Graph {
+export function attentionGraph(seq: number, layout: LayerLayout | undefined, chunkBytes?: number): Graph {
   const b = new GraphBuilder("attention", { model: "attention", dimBounds: { seq } });
   const width = HEADS * HEAD_DIM;
   const q = b.input("q", "float32", ["batch", "seq", width]);
@@ -329,7 +338,7 @@ export function attentionGraph(seq: number, layout: LayerLayout | undefined): Gr
   b.withScope("layers.0.attn", () => b.output("y", b.op("attention", [q, k, v], attrs)));
   const graph = b.build();
   if (!layout) return graph;
-  const manager = new PassManager().add(sparseAttention, DEFAULT_SPARSE_ATTENTION_OPTIONS);
+  const manager = new PassManager().add(sparseAttention, { ...DEFAULT_SPARSE_ATTENTION_OPTIONS, ...(chunkBytes ? { chunkBytes } : {}) });
   return manager.run(graph, { bindings: { batch: 1, seq } }).graph;
 }
 
@@ -647,7 +656,7 @@ function find(cases: readonly SparseCase[], kind: Kind, config: Config, seq: num
 function targets(cases: readonly SparseCase[]): SparseTarget[] {
   const out: SparseTarget[] = [];
   const x = (r: number) => `${r.toFixed(2)}×`;
-  for (const config of ["window", "bigbird"] as const) {
+  for (const config of SPARSE_CONFIGS) {
     const c = find(cases, "attention", config, 4096);
     if (!c) continue;
     const density = c.density[1];
@@ -660,7 +669,7 @@ function targets(cases: readonly SparseCase[]): SparseTarget[] {
     [4096, 1.6],
     [16384, 4],
   ] as const) {
-    for (const config of ["window", "bigbird"] as const) {
+    for (const config of SPARSE_CONFIGS) {
       const c = find(cases, "encoder", config, seq);
       if (!c) continue;
       const what = `whole encoder ≥ ${goal}× faster than dense at ${seq}, ${c.pattern}`;
@@ -671,7 +680,7 @@ function targets(cases: readonly SparseCase[]): SparseTarget[] {
     }
   }
   for (const kind of ["attention", "encoder"] as const) {
-    for (const config of ["window", "bigbird"] as const) {
+    for (const config of SPARSE_CONFIGS) {
       const g = growth(cases).filter((e) => e.kind === kind && e.config === config);
       const last = g[g.length - 1];
       if (!last) continue;

@@ -1,6 +1,6 @@
 /** Markdown for the sparse-attention section (bench/sparse-attention.ts). */
 import type { Profile } from "./profile.js";
-import { fraction, gib, type Config, type Kind, type SparseAttentionReport, type SparseCase } from "./sparse-attention.js";
+import { CONFIGS, fraction, gib, type Kind, type SparseAttentionReport, type SparseCase } from "./sparse-attention.js";
 import { ms, table } from "./table.js";
 
 const TITLE: Record<Kind, string> = { attention: "Attention alone", encoder: "Whole bert-base-shaped encoder" };
@@ -10,7 +10,7 @@ export function renderSparseSection(report: SparseAttentionReport, options: { re
   const heading = "##";
   const out: string[] = [];
   const seqs = report.options.seqs.join(", ");
-  out.push(`${heading} ${options.number ?? ""}Sparse attention: dense vs window 256 + global [0] vs BigBird (ORT CPU, batch 1, fp32)`, "");
+  out.push(`${heading} ${options.number ?? ""}Sparse attention: dense vs window 256 + global [0] (whole and chunked) vs BigBird (ORT CPU, batch 1, fp32)`, "");
   out.push(
     `Sequences ${seqs}. Specs: \`${report.specFile}\` (bert-base shape: 12 layers, width 768, 12 heads × 64, ffn 3072 gelu, post-norm; ` +
       `\`attention { default : <pattern> }\` in every layer); *attention alone* is q, k, v [1, S, 768] → one attention node with ` +
@@ -58,7 +58,7 @@ function caseTable(rows: readonly SparseCase[]): string {
     const flopRatio = c.config === "dense" ? "1" : `${c.flopRatio.toFixed(2)}×`;
     if (c.status !== "measured") {
       const what = c.status === "not run" ? "**not run**" : "**failed**";
-      return [`${c.seq}`, label(c), lowering, density, `${what}: ${c.reason ?? ""}`, "–", flopRatio, "–", "–", `${gib(c.planActivationBytes)}`, "–"];
+      return [`${c.seq}`, label(c), lowering, density, `${what}: ${c.reason ?? ""}`, "–", flopRatio, "–", "–", "–", `${gib(c.planActivationBytes)}`, "–"];
     }
     const lat = c.latency ? `${ms(c.latency.medianMs)} (${ms(c.latency.p10Ms)}–${ms(c.latency.p90Ms)}), ${c.latency.runs} run${c.latency.runs === 1 ? "" : "s"}${c.latencySource === "memory-process" ? " †" : ""}` : `– ${c.reason ?? ""}`;
     const speedup =
@@ -72,6 +72,7 @@ function caseTable(rows: readonly SparseCase[]): string {
       lat,
       speedup,
       flopRatio,
+      ms(m.createMs),
       gib(m.peakBytes),
       `+${gib(m.runIncreaseBytes)}`,
       `${gib(c.planActivationBytes)} (${(m.runIncreaseBytes / c.planActivationBytes).toFixed(2)}×)`,
@@ -80,9 +81,9 @@ function caseTable(rows: readonly SparseCase[]): string {
   });
   const lines = [
     table(
-      ["seq", "attention", "lowering", "density", "latency median (p10–p90)", "speed-up vs dense (p10–p90)", "FLOP ratio", "peak RSS", "run +", "plan estimate (run + ÷ it)", "run + per token"],
+      ["seq", "attention", "lowering", "density", "latency median (p10–p90)", "speed-up vs dense (p10–p90)", "FLOP ratio", "session created in", "peak RSS", "run +", "plan estimate (run + ÷ it)", "run + per token"],
       body,
-      ["r", "l", "l", "r", "r", "r", "r", "r", "r", "r", "r"],
+      ["r", "l", "l", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
     ),
   ];
   if (rows.some((c) => c.latencySource === "memory-process")) {
@@ -95,7 +96,7 @@ function memoryTable(report: SparseAttentionReport): string {
   const seqs = report.options.seqs;
   const rows: string[][] = [];
   for (const kind of ["attention", "encoder"] as const) {
-    for (const config of ["dense", "window", "bigbird"] as Config[]) {
+    for (const { config } of CONFIGS) {
       const cells = seqs.map((s) => {
         const c = report.cases.find((x) => x.kind === kind && x.config === config && x.seq === s);
         if (!c) return "–";
@@ -123,7 +124,9 @@ function profileTable(profiles: readonly Profile[]): string {
 }
 
 function label(c: SparseCase): string {
-  return c.config === "dense" ? "dense" : `\`${c.pattern}\``;
+  if (c.config === "dense") return "dense";
+  const chunks = CONFIGS.find((x) => x.config === c.config)?.chunkBytes;
+  return `\`${c.pattern}\`${chunks ? `, chunks of ${chunks / 2 ** 20} MiB` : ""}`;
 }
 
 function pct(x: number): string {

@@ -163,6 +163,28 @@ describe("tfc compile", () => {
     expect(rows[0][5]).not.toBe(rows[0][4]); // block-sparse computes less than dense
   });
 
+  it("--attention-chunks lowers block-sparse attention in chunks, and the plan says so", () => {
+    const plan = (args: string[]) => {
+      const planPath = join(dir.path, "chunks.plan.json");
+      const result = tfc(["compile", example("sparse-gpt.tfx"), "--plan-only", "--plan", planPath, ...args]);
+      expect(result.stderr).toBe("");
+      expect(result.code).toBe(0);
+      return JSON.parse(readFileSync(planPath, "utf8")).graphs[0].layers[0].attention as PlannedLayer["attention"];
+    };
+    const whole = plan([]);
+    const chunked = plan(["--attention-chunks", "1"]);
+    expect(whole.lowering).toBe("block-sparse");
+    expect(whole.reason).not.toMatch(/chunks/);
+    expect(chunked.reason).toMatch(/in \d+ chunks/);
+    // The same work, held a chunk at a time.
+    expect(chunked.flops).toBe(whole.flops);
+    expect(chunked.peakBytes).toBeLessThan(whole.peakBytes);
+
+    const bad = tfc(["compile", example("sparse-gpt.tfx"), "--plan-only", "--attention-chunks", "0"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--attention-chunks.*0\.0625/s);
+  });
+
   it("prints no attention table for a dense model", () => {
     const result = tfc(["compile", example("tiny-gpt.tfx"), "--plan-only", "--plan", join(dir.path, "tiny.plan.json")]);
     expect(result.code).toBe(0);

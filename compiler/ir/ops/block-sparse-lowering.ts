@@ -221,14 +221,10 @@ export class BlockSparseLowering {
       return this.reshape(context, [0, stacks, -1, G * bs, D]);
     }
     const queries = G === 1 ? q : this.reshape(q, [0, stacks, -1, G * bs, D + 1]);
-    let kSlots: string;
-    let vSlots: string;
-    {
-      const gather = (flat: string, idx: string, f: number) => this.reshape(b.node("Gather", [flat, idx], 1, { axis: { int: 1 } })[0], [0, stacks, -1, w * bs, f]);
-      const keyValue = c.perHead ? cut(index.keyValue) : cutShared(index.keyValue);
-      kSlots = gather(local.kFlat, keyValue, D + 1);
-      vSlots = gather(local.vFlat, keyValue, D);
-    }
+    const gather = (flat: string, idx: string, f: number) => this.reshape(b.node("Gather", [flat, idx], 1, { axis: { int: 1 } })[0], [0, stacks, -1, w * bs, f]);
+    const keyValue = c.perHead ? cut(index.keyValue) : cutShared(index.keyValue);
+    const kSlots = gather(local.kFlat, keyValue, D + 1);
+    const vSlots = gather(local.vFlat, keyValue, D);
     return this.attend(part, chunk, queries, kSlots, vSlots, () => perHeadCut(index.diagonal!));
   }
 

@@ -97,7 +97,7 @@ export interface ScheduleOptions {
  * The budget that measured best (docs/attention-lowering.md): chunks of one stack (kv head) pick their heads
  * out of q, k and v and pad them themselves (block-sparse-lowering.ts), so a chunk's inputs, gathered
  * blocks and scores stay in cache from the inputs to the result. At 4096 (`window 256 + global [0]`,
- * interleaved with dense) that ran 1.2–1.4× faster than whole classes and 6.0–7.6× faster than dense;
+ * interleaved with dense) that ran 1.2–1.4× faster than whole classes and 5.9–7.6× faster than dense;
  * budgets of 2–32 MiB measured alike, 8 MiB (48 chunks a layer at 4096) a little ahead.
  */
 export const RECOMMENDED_CHUNK_BYTES = 8 * 2 ** 20;
